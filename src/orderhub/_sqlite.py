@@ -1,0 +1,187 @@
+"""One SQLite file shared by the embedded store and bus: a writer thread with group commit.
+
+Every write is a callable run on the writer thread's connection. The thread takes all writes
+queued so far, runs each inside its own SAVEPOINT (a failing write rolls back alone), commits
+once, and only then resolves the callers' futures: nobody hears "done" before the commit.
+Reads use a pool of read-only connections (WAL readers never block the writer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+_MAX_BATCH = 2000
+
+
+class DatabaseClosed(RuntimeError):
+    """The database was closed or its writer died; callers answer 503 and the sender retries."""
+
+
+def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False,
+                               isolation_level=None)
+    else:
+        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=10000")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+class _Job:
+    __slots__ = ("fn", "future", "result", "error")
+
+    def __init__(self, fn: Callable[[sqlite3.Connection], Any], future: asyncio.Future[Any]) -> None:
+        self.fn = fn
+        self.future = future
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+
+def _settle(jobs: Iterable[_Job]) -> None:
+    for job in jobs:
+        if job.future.done():
+            continue
+        if job.error is not None:
+            job.future.set_exception(job.error)
+        else:
+            job.future.set_result(job.result)
+
+
+class Database:
+    """A SQLite file in WAL mode with one group-committing writer thread."""
+
+    def __init__(self, path: Path, schema: Iterable[str] = (), readers: int = 2) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._schema = list(schema)
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._closed = False
+        self._readers = readers
+        self._read_pool: ThreadPoolExecutor | None = None
+        self._local = threading.local()
+        self._read_conns: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def add_schema(self, statements: Iterable[str]) -> None:
+        """Schema of one more user of this file (store, bus); applied on open."""
+        self._schema.extend(statements)
+
+    def open(self) -> None:
+        if self._writer is not None:
+            return
+        conn = _connect(self.path, readonly=False)
+        for statement in self._schema:
+            conn.execute(statement)
+        self._read_pool = ThreadPoolExecutor(self._readers, thread_name_prefix="sqlite-read")
+        self._writer = threading.Thread(target=self._write_loop, args=(conn,), name="sqlite-write",
+                                        daemon=True)
+        self._writer.start()
+
+    @property
+    def is_open(self) -> bool:
+        return self._writer is not None and self._writer.is_alive() and not self._closed
+
+    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn` in a write transaction; returns after the transaction is committed."""
+        if not self.is_open:
+            raise DatabaseClosed(f"database {self.path} is not open")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.put(_Job(fn, future))
+        return await future
+
+    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._read_pool is None or self._closed:
+            raise DatabaseClosed(f"database {self.path} is not open")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._read_pool, self._read_in_thread, fn)
+
+    def read_sync(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """For tools that read without an event loop (CLI)."""
+        return self._read_in_thread(fn)
+
+    def _read_in_thread(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = _connect(self.path, readonly=True)
+            self._local.conn = conn
+            with self._lock:
+                self._read_conns.append(conn)
+        conn.execute("BEGIN")
+        try:
+            return fn(conn)
+        finally:
+            conn.execute("COMMIT")
+
+    async def close(self) -> None:
+        if self._writer is None or self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        await asyncio.get_running_loop().run_in_executor(None, self._writer.join)
+        if self._read_pool is not None:
+            self._read_pool.shutdown(wait=True)
+        with self._lock:
+            for conn in self._read_conns:
+                conn.close()
+            self._read_conns.clear()
+
+    def _write_loop(self, conn: sqlite3.Connection) -> None:
+        running = True
+        while running:
+            first = self._queue.get()
+            if first is None:
+                break
+            batch = [first]
+            while len(batch) < _MAX_BATCH:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    running = False
+                    break
+                batch.append(job)
+            self._run_batch(conn, batch)
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        conn.close()
+
+    def _run_batch(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for job in batch:
+                conn.execute("SAVEPOINT job")
+                try:
+                    job.result = job.fn(conn)
+                except Exception as exc:  # the job's own failure: roll back only its part
+                    job.error = exc
+                    conn.execute("ROLLBACK TO job")
+                conn.execute("RELEASE job")
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:  # the commit itself failed: nothing in the batch is durable
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            for job in batch:
+                job.error = DatabaseClosed(f"write to {self.path} failed: {exc}")
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
+        for job in batch:
+            by_loop.setdefault(job.future.get_loop(), []).append(job)
+        for loop, jobs in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_settle, jobs)
+            except RuntimeError:  # that loop is closed; its callers are gone
+                pass
