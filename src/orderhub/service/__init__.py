@@ -1,0 +1,1 @@
+"""The daemon: configuration, HTTP app, supervisor."""

@@ -1,0 +1,118 @@
+"""The hub: store, bus, connectors and stages of one process, started and stopped together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+
+import structlog
+
+from orderhub._sqlite import Database
+from orderhub.bus.base import Bus
+from orderhub.bus.factory import make_bus
+from orderhub.connectors import Connector
+from orderhub.mapping import Mapping
+from orderhub.service.config import HubConfig
+from orderhub.service.connectors import build_connectors
+from orderhub.service.metrics import Metrics
+from orderhub.service.supervisor import supervise
+from orderhub.stages.normalize import BatchResult, run_normalize
+from orderhub.stages.relay import Relay
+from orderhub.store.base import RawIn, Receipt, StoredRaw
+from orderhub.store.sqlite import SqliteStore
+
+log = structlog.get_logger("orderhub.hub")
+
+
+class UnknownConnector(LookupError):
+    pass
+
+
+class Hub:
+    def __init__(self, config: HubConfig) -> None:
+        self.config = config
+        self.metrics = Metrics()
+        self.db = Database(config.db_path)
+        self.store = SqliteStore(self.db)
+        self.bus: Bus = make_bus(config.bus, self.db)
+        self.relay = Relay(self.store, self.bus)
+        self.connectors: dict[str, Connector] = {c.name: c for c in build_connectors(config, self)}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stages: list[asyncio.Task[None]] = []
+
+    # Intake: what connectors and webhook handlers hand payloads to ---------------------------------
+    async def accept(self, raw: RawIn) -> Receipt:
+        receipt = await self.store.accept_raw(raw)
+        self.relay.wake()
+        self.metrics.accepted.labels(raw.connector).inc()
+        if receipt.duplicate:
+            self.metrics.duplicate.labels(raw.connector).inc()
+        return receipt
+
+    async def get_checkpoint(self, connector: str, key: str) -> str | None:
+        return await self.store.get_checkpoint(connector, key)
+
+    async def set_checkpoint(self, connector: str, key: str, value: str) -> None:
+        await self.store.set_checkpoint(connector, key, value)
+
+    def resolve(self, raw: StoredRaw) -> tuple[Mapping, str]:
+        connector = self.connectors.get(raw.connector)
+        if connector is None:
+            raise UnknownConnector(
+                f"connector {raw.connector!r} is not configured any more; add it back and retry from the DLQ"
+            )
+        return connector.mapping_for(raw), connector.account
+
+    def _observe(self, result: BatchResult) -> None:
+        self.relay.wake()
+        now = time.time()
+        connector_of = {raw.receipt: raw.connector for raw in result.done}
+        for applied in result.applied:
+            self.metrics.orders.labels(connector_of.get(applied.receipt, "?"), applied.outcome).inc()
+        for raw in result.done:
+            self.metrics.normalize_seconds.labels(raw.connector).observe(now - raw.received_at.timestamp())
+        for raw, _ in result.failed:
+            self.metrics.dlq.labels(raw.connector).inc()
+
+    # lifecycle -------------------------------------------------------------------------------------
+    async def start(self, stages: bool = True, connectors: bool = True) -> None:
+        await self.store.open()
+        await self.bus.start()
+        for name, connector in self.connectors.items():
+            for note in connector.startup_notes():
+                log.info("connector note", connector=name, note=note)
+        if stages:
+            self._stages.append(self._spawn("relay", self.relay.run))
+            self._stages.append(
+                self._spawn("normalize", lambda: run_normalize(self.bus, self.store, self.resolve, self._observe))
+            )
+        if connectors:
+            for name, connector in self.connectors.items():
+                if connector.runs:
+                    self._tasks.append(self._spawn(f"connector:{name}", connector.run, name))
+
+    def _spawn(self, name: str, run: Callable[[], Awaitable[None]], connector: str | None = None) -> asyncio.Task[None]:
+        on_restart = None
+        if connector is not None:
+            counter = self.metrics.connector_restarts.labels(connector)
+            on_restart = counter.inc
+        return asyncio.create_task(supervise(name, run, on_restart), name=name)
+
+    async def ready(self) -> bool:
+        return await self.store.ping() and await self.bus.ping()
+
+    async def stop(self) -> None:
+        """Connectors first (no new work), then stages finish the batch in hand, then the relay drains."""
+        for group in (self._tasks, self._stages):
+            for task in group:
+                task.cancel()
+            for task in group:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            group.clear()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.relay.drain(), 10)
+        await self.bus.close()
+        await self.store.close()
