@@ -88,13 +88,18 @@ def server(kind: str, workdir: Path, bus: dict[str, Any] | None = None) -> Itera
         home = workdir / kind
         shutil.rmtree(home, ignore_errors=True)
         (home / "connectors").mkdir(parents=True)
-        config = {"data_dir": "./var", "http": {"host": "127.0.0.1", "port": port},
-                  "connectors_dir": "./connectors", "log_level": "warning"}
+        config = {
+            "data_dir": "./var",
+            "http": {"host": "127.0.0.1", "port": port},
+            "connectors_dir": "./connectors",
+            "log_level": "warning",
+        }
         if bus is not None:
             config["bus"] = bus
         (home / "orderhub.yaml").write_text(yaml.safe_dump(config))
         (home / "connectors" / "shop.yaml").write_text(
-            yaml.safe_dump({"name": "shop", "kind": "shopify", "webhook_secret": SECRET}))
+            yaml.safe_dump({"name": "shop", "kind": "shopify", "webhook_secret": SECRET})
+        )
         cmd = [sys.executable, "-m", "orderhub.cli", "run", "--config", str(home / "orderhub.yaml")]
         ready = f"http://127.0.0.1:{port}/readyz"
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=logfile, stderr=subprocess.STDOUT)
@@ -110,12 +115,20 @@ def server(kind: str, workdir: Path, bus: dict[str, Any] | None = None) -> Itera
 
 
 def wrk(url: str, requests: Path, seconds: float | None) -> dict[str, float]:
-    env = {**os.environ, "REQUESTS_FILE": str(requests), "WRK_THREADS": "2", "WRK_PATH": "/webhooks/shop",
-           "STOP_AT_END": "0" if seconds else "1"}
+    env = {
+        **os.environ,
+        "REQUESTS_FILE": str(requests),
+        "WRK_THREADS": "2",
+        "WRK_PATH": "/webhooks/shop",
+        "STOP_AT_END": "0" if seconds else "1",
+    }
     duration = f"{seconds}s" if seconds else "600s"
     out = subprocess.run(
         ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}", "--latency", "-s", str(ROOT / "bench" / "signed.lua"), url],
-        env=env, capture_output=True, text=True, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {
@@ -128,7 +141,10 @@ def wrk(url: str, requests: Path, seconds: float | None) -> dict[str, float]:
 def fixed_rate(url: str, requests: Path, rate: int, seconds: float) -> dict[str, float]:
     out = subprocess.run(
         [sys.executable, "-m", "bench.loadgen", f"{url}/webhooks/shop", str(requests), str(rate), str(seconds)],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return dict(json.loads(out))
 
@@ -178,8 +194,11 @@ def measure_daemon(kind: str, workdir: Path, files: dict[str, Path], bus: dict[s
         b = wrk(url, files["orders"], None)
         end = wait_drained(db, END_TO_END_ORDERS)
         cpu = cpu_seconds(pid) - cpu0
-        result.update(orders_per_s=END_TO_END_ORDERS / (end - start), e2e_non_2xx=b["non_2xx"],
-                      cpu_us_per_order=cpu / END_TO_END_ORDERS * 1e6)
+        result.update(
+            orders_per_s=END_TO_END_ORDERS / (end - start),
+            e2e_non_2xx=b["non_2xx"],
+            cpu_us_per_order=cpu / END_TO_END_ORDERS * 1e6,
+        )
     return result
 
 
@@ -198,18 +217,39 @@ def table(bare: dict[str, Any], embedded: dict[str, Any], kafka: dict[str, Any])
         return f"{x / of * 100:.0f}%"
 
     rows = [
-        ("(a) signed webhooks acked/s", f"{bare['ack_rps']:,.0f}", f"{embedded['ack_rps']:,.0f} ({pct(embedded['ack_rps'], bare['ack_rps'])})",
-         f"{kafka['ack_rps']:,.0f} ({pct(kafka['ack_rps'], bare['ack_rps'])})", ">= 4,000 and >= 60% of bare"),
-        ("ack latency p50 / p99 at 500/s (ms)",
-         *(f"{r['latency']['p50_ms']:.2f} / {r['latency']['p99_ms']:.2f}" for r in (bare, embedded, kafka)), "p99 < 50 ms"),
-        ("(b) orders/s, webhook to order on the bus", "-", f"{embedded['orders_per_s']:,.0f}",
-         f"{kafka['orders_per_s']:,.0f}", ">= 3,000 embedded, >= 2,000 kafka"),
-        ("(d) server CPU µs per request, steady (a)", f"{bare['cpu_us_per_request']:.0f}",
-         f"{embedded['cpu_us_per_request']:.0f} ({embedded['cpu_us_per_request'] / bare['cpu_us_per_request']:.1f}x)",
-         f"{kafka['cpu_us_per_request']:.0f} ({kafka['cpu_us_per_request'] / bare['cpu_us_per_request']:.1f}x)", ""),
-        ("(d) server CPU µs per order, full path (b)", f"{bare['cpu_us_per_request']:.0f}",
-         f"{embedded['cpu_us_per_order']:.0f} ({embedded['cpu_us_per_order'] / bare['cpu_us_per_request']:.1f}x)",
-         f"{kafka['cpu_us_per_order']:.0f} ({kafka['cpu_us_per_order'] / bare['cpu_us_per_request']:.1f}x)", "<= 3x bare"),
+        (
+            "(a) signed webhooks acked/s",
+            f"{bare['ack_rps']:,.0f}",
+            f"{embedded['ack_rps']:,.0f} ({pct(embedded['ack_rps'], bare['ack_rps'])})",
+            f"{kafka['ack_rps']:,.0f} ({pct(kafka['ack_rps'], bare['ack_rps'])})",
+            ">= 4,000 and >= 60% of bare",
+        ),
+        (
+            "ack latency p50 / p99 at 500/s (ms)",
+            *(f"{r['latency']['p50_ms']:.2f} / {r['latency']['p99_ms']:.2f}" for r in (bare, embedded, kafka)),
+            "p99 < 50 ms",
+        ),
+        (
+            "(b) orders/s, webhook to order on the bus",
+            "-",
+            f"{embedded['orders_per_s']:,.0f}",
+            f"{kafka['orders_per_s']:,.0f}",
+            ">= 3,000 embedded, >= 2,000 kafka",
+        ),
+        (
+            "(d) server CPU µs per request, steady (a)",
+            f"{bare['cpu_us_per_request']:.0f}",
+            f"{embedded['cpu_us_per_request']:.0f} ({embedded['cpu_us_per_request'] / bare['cpu_us_per_request']:.1f}x)",  # noqa: E501
+            f"{kafka['cpu_us_per_request']:.0f} ({kafka['cpu_us_per_request'] / bare['cpu_us_per_request']:.1f}x)",
+            "",
+        ),
+        (
+            "(d) server CPU µs per order, full path (b)",
+            f"{bare['cpu_us_per_request']:.0f}",
+            f"{embedded['cpu_us_per_order']:.0f} ({embedded['cpu_us_per_order'] / bare['cpu_us_per_request']:.1f}x)",
+            f"{kafka['cpu_us_per_order']:.0f} ({kafka['cpu_us_per_order'] / bare['cpu_us_per_request']:.1f}x)",
+            "<= 3x bare",
+        ),
     ]
     head = ("measure", "bare aiohttp", "orderhub embedded", "orderhub kafka", "target")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -230,8 +270,13 @@ def main() -> None:
     embedded = measure_daemon("embedded", workdir, files, None)
     broker, bootstrap = start_broker(workdir / "tansu.log")
     try:
-        kafka_bus = {"kind": "kafka", "bootstrap_servers": bootstrap, "enable_idempotence": False,
-                     "session_timeout_ms": 1000, "heartbeat_interval_ms": 200}
+        kafka_bus = {
+            "kind": "kafka",
+            "bootstrap_servers": bootstrap,
+            "enable_idempotence": False,
+            "session_timeout_ms": 1000,
+            "heartbeat_interval_ms": 200,
+        }
         kafka = measure_daemon("kafka", workdir, files, kafka_bus)
     finally:
         broker.terminate()

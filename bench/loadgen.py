@@ -34,8 +34,12 @@ async def run(url: str, requests: list[tuple[str, str, bytes]], rate: float, sec
         async def one(i: int) -> None:
             nonlocal errors
             sig, event, body = requests[i % len(requests)]
-            headers = {"Content-Type": "application/json", "X-Shopify-Topic": "orders/create",
-                       "X-Shopify-Hmac-Sha256": sig, "X-Shopify-Event-Id": event}
+            headers = {
+                "Content-Type": "application/json",
+                "X-Shopify-Topic": "orders/create",
+                "X-Shopify-Hmac-Sha256": sig,
+                "X-Shopify-Event-Id": event,
+            }
             started = time.perf_counter()
             try:
                 async with session.post(url, data=body, headers=headers) as response:

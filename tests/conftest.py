@@ -23,8 +23,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         raise pytest.UsageError(f"the shared corpus is missing at {CORPUS} (set ORDERHUB_CORPUS)")
     config.hook.pytest_deselected(items=corpus_items)
     items[:] = [item for item in items if not item.get_closest_marker("corpus")]
-    print(f"\norderhub: corpus not found at {CORPUS}; deselected {len(corpus_items)} corpus tests "
-          "(set ORDERHUB_CORPUS to run them)")
+    print(
+        f"\norderhub: corpus not found at {CORPUS}; deselected {len(corpus_items)} corpus tests "
+        "(set ORDERHUB_CORPUS to run them)"
+    )
 
 
 @pytest.fixture(scope="session")

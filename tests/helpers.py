@@ -88,7 +88,9 @@ class Daemon:
         log = self.log.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "orderhub.cli", "run", "--config", str(self.config)],
-            stdout=log, stderr=subprocess.STDOUT, env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=self.env,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

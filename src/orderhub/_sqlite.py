@@ -28,8 +28,7 @@ class DatabaseClosed(RuntimeError):
 
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
     if readonly:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False,
-                               isolation_level=None)
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
     else:
         conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
@@ -40,7 +39,7 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
 
 
 class _Job:
-    __slots__ = ("fn", "future", "result", "error")
+    __slots__ = ("error", "fn", "future", "result")
 
     def __init__(self, fn: Callable[[sqlite3.Connection], Any], future: asyncio.Future[Any]) -> None:
         self.fn = fn
@@ -86,8 +85,7 @@ class Database:
         for statement in self._schema:
             conn.execute(statement)
         self._read_pool = ThreadPoolExecutor(self._readers, thread_name_prefix="sqlite-read")
-        self._writer = threading.Thread(target=self._write_loop, args=(conn,), name="sqlite-write",
-                                        daemon=True)
+        self._writer = threading.Thread(target=self._write_loop, args=(conn,), name="sqlite-write", daemon=True)
         self._writer.start()
 
     @property

@@ -90,11 +90,13 @@ def expand_env(doc: Document, environ: dict[str, str] | None = None) -> Any:
 
     def expand(value: Any, path: tuple[str | int, ...]) -> Any:
         if isinstance(value, str):
+
             def sub(match: re.Match[str]) -> str:
                 name = match.group(1)
                 if name not in env:
-                    raise doc.error(path, f"environment variable {name} is not set (export it, or put the "
-                                          "value in the file)")
+                    raise doc.error(
+                        path, f"environment variable {name} is not set (export it, or put the value in the file)"
+                    )
                 return env[name]
 
             return _ENV.sub(sub, value)

@@ -109,8 +109,15 @@ def cmd_orders_list(args: argparse.Namespace) -> int:
     table = Table("id", "rev", "status", "payment", "placed_at", "grand total", "connector")
     for row in rows_json:
         total = row["grand_total"]
-        table.add_row(row["id"], str(row["revision"]), row["status"], row["payment_status"],
-                      row["placed_at"] or "", f"{total['amount']} {total['currency']}", row["connector"])
+        table.add_row(
+            row["id"],
+            str(row["revision"]),
+            row["status"],
+            row["payment_status"],
+            row["placed_at"] or "",
+            f"{total['amount']} {total['currency']}",
+            row["connector"],
+        )
     Console().print(table)
     return EXIT_OK
 
@@ -154,8 +161,13 @@ def cmd_map(args: argparse.Namespace) -> int:
         _err(f"{args.file}: {exc.strerror}")
         return EXIT_FAILED
     connector = args.connector or args.kind
-    ctx = MappingContext(connector=connector, account=connector, channel=mapping.channel,
-                         received_at=datetime.now(UTC), raw_ref=f"sha256:{sha256_hex(body)}")
+    ctx = MappingContext(
+        connector=connector,
+        account=connector,
+        channel=mapping.channel,
+        received_at=datetime.now(UTC),
+        raw_ref=f"sha256:{sha256_hex(body)}",
+    )
     try:
         orders = map_payload(body, mapping, ctx)
     except MappingError as exc:
@@ -175,19 +187,24 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS,
-                        help="orderhub.yaml (else $ORDERHUB_CONFIG, else ./orderhub.yaml)")
-    parser = argparse.ArgumentParser(prog="orderhub", description="Omnichannel order-ingestion hub.",
-                                     parents=[common])
+    common.add_argument(
+        "--config",
+        metavar="FILE",
+        default=argparse.SUPPRESS,
+        help="orderhub.yaml (else $ORDERHUB_CONFIG, else ./orderhub.yaml)",
+    )
+    parser = argparse.ArgumentParser(prog="orderhub", description="Omnichannel order-ingestion hub.", parents=[common])
     parser.add_argument("--version", action="version", version=f"orderhub {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("run", parents=[common], help="run the daemon").set_defaults(func=cmd_run)
     sub.add_parser("check", parents=[common], help="validate orderhub.yaml and connector files").set_defaults(
-        func=cmd_check)
+        func=cmd_check
+    )
 
     orders = sub.add_parser("orders", help="canonical orders in the store").add_subparsers(
-        dest="orders_command", required=True, metavar="COMMAND")
+        dest="orders_command", required=True, metavar="COMMAND"
+    )
     listing = orders.add_parser("list", parents=[common], help="newest first")
     listing.add_argument("--json", action="store_true")
     listing.add_argument("--limit", type=int, default=100)
@@ -206,8 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     mapping.add_argument("--mapping", metavar="FILE")
     mapping.set_defaults(func=cmd_map)
 
-    sub.add_parser("schema", parents=[common], help="JSON Schema of the canonical order").set_defaults(
-        func=cmd_schema)
+    sub.add_parser("schema", parents=[common], help="JSON Schema of the canonical order").set_defaults(func=cmd_schema)
     return parser
 
 

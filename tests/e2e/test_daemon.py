@@ -28,10 +28,15 @@ def api(daemon: Daemon, path: str) -> httpx.Response:
     return httpx.get(f"{daemon.url}{path}", timeout=5)
 
 
-def post(daemon: Daemon, connector: str, body: bytes, event: str, secret: str = SECRET,
-         topic: str = "orders/updated") -> httpx.Response:
-    return httpx.post(f"{daemon.url}/webhooks/{connector}", content=body,
-                      headers=shopify_headers(secret, body, event, topic), timeout=5)
+def post(
+    daemon: Daemon, connector: str, body: bytes, event: str, secret: str = SECRET, topic: str = "orders/updated"
+) -> httpx.Response:
+    return httpx.post(
+        f"{daemon.url}/webhooks/{connector}",
+        content=body,
+        headers=shopify_headers(secret, body, event, topic),
+        timeout=5,
+    )
 
 
 def order_at(daemon: Daemon, order_id: str, revision: int = 1) -> dict[str, Any]:
@@ -93,8 +98,12 @@ def test_daemon_end_to_end(tmp_path: Path, corpus: Path) -> None:
         assert post(daemon, "shop-order", orjson.dumps(newer), "newer").status_code == 200
         assert order_at(daemon, "shop-order:450789469", revision=2)["notes"] == ["gift wrap please"]
         assert post(daemon, "shop-order", orjson.dumps(stale), "stale").status_code == 200
-        cancelled = dict(newer, updated_at="2009-03-01T10:00:00-05:00", cancelled_at="2009-03-01T10:00:00-05:00",
-                         cancel_reason="customer")
+        cancelled = dict(
+            newer,
+            updated_at="2009-03-01T10:00:00-05:00",
+            cancelled_at="2009-03-01T10:00:00-05:00",
+            cancel_reason="customer",
+        )
         response = post(daemon, "shop-order", orjson.dumps(cancelled), "cancel", topic="orders/cancelled")
         assert response.status_code == 200
         final = order_at(daemon, "shop-order:450789469", revision=3)

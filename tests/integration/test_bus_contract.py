@@ -150,11 +150,7 @@ async def test_messages_of_one_key_stay_in_order(bus: Bus) -> None:
     keys = [f"acme:{k}" for k in range(5)]
     for batch in range(3):
         await bus.publish(
-            [
-                OutMessage("fulfillment", f"{key}#{batch * 20 + i}".encode(), key=key)
-                for i in range(20)
-                for key in keys
-            ]
+            [OutMessage("fulfillment", f"{key}#{batch * 20 + i}".encode(), key=key) for i in range(20) for key in keys]
         )
     subscription = await bus.subscribe("fulfillment", group("order"))
     got = await fetch_n(subscription, 300)
@@ -202,10 +198,7 @@ async def test_publish_of_2000_in_batches_arrives_complete_without_duplicates(bu
     total, batch = 2000, 250
     for start in range(0, total, batch):
         await bus.publish(
-            [
-                OutMessage("raw", f"payload-{i}".encode(), key=f"order-{i % 37}")
-                for i in range(start, start + batch)
-            ]
+            [OutMessage("raw", f"payload-{i}".encode(), key=f"order-{i % 37}") for i in range(start, start + batch)]
         )
     subscription = await bus.subscribe("raw", group("bulk"))
     got = await fetch_n(subscription, total)

@@ -23,11 +23,16 @@ SECRET, OLD_SECRET, GENERIC = "s3cret-new", "s3cret-old", "generic-secret"
 @pytest.fixture
 async def hub_client(tmp_path: Path) -> AsyncIterator[tuple[Hub, httpx.AsyncClient]]:
     config = write_config(
-        tmp_path, 0,
+        tmp_path,
+        0,
         {
             "shop-a": {"kind": "shopify", "webhook_secret": [SECRET, OLD_SECRET]},
-            "generic": {"kind": "webhook", "mapping": "shopify", "webhook_secret": GENERIC,
-                        "dedupe_header": "X-Delivery-Id"},
+            "generic": {
+                "kind": "webhook",
+                "mapping": "shopify",
+                "webhook_secret": GENERIC,
+                "dedupe_header": "X-Delivery-Id",
+            },
             "inbox": {"kind": "files", "path": str(tmp_path / "inbox"), "mapping": "shopify"},
         },
         http={"host": "127.0.0.1", "port": 0, "max_body_bytes": 64 * 1024, "api_token": "tok"},
@@ -54,8 +59,9 @@ async def wait_order(client: httpx.AsyncClient, order_id: str, revision: int = 1
     raise AssertionError(f"order {order_id} revision {revision} never appeared")
 
 
-async def post_shopify(client: httpx.AsyncClient, body: bytes, event: str, secret: str = SECRET,
-                       connector: str = "shop-a") -> httpx.Response:
+async def post_shopify(
+    client: httpx.AsyncClient, body: bytes, event: str, secret: str = SECRET, connector: str = "shop-a"
+) -> httpx.Response:
     return await client.post(f"/webhooks/{connector}", content=body, headers=shopify_headers(secret, body, event))
 
 
@@ -117,7 +123,7 @@ async def test_status_codes(hub_client: tuple[Hub, httpx.AsyncClient]) -> None:
 
 
 async def test_duplicate_delivery_makes_one_order(hub_client: tuple[Hub, httpx.AsyncClient]) -> None:
-    hub, client = hub_client
+    _, client = hub_client
     body = orjson.dumps(synthetic_order(4))
     first = await post_shopify(client, body, "evt-4")
     again = await post_shopify(client, body, "evt-4")

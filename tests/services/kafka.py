@@ -88,8 +88,7 @@ def kafka_bootstrap() -> Iterator[str]:
             while not _accepts(port):
                 if process.poll() is not None:
                     pytest.fail(
-                        f"the broker exited with code {process.returncode} on start:\n"
-                        f"{' '.join(command)}\n{_tail(log)}"
+                        f"the broker exited with code {process.returncode} on start:\n{' '.join(command)}\n{_tail(log)}"
                     )
                 if time.monotonic() > deadline:
                     pytest.fail(

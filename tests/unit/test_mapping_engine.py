@@ -147,23 +147,17 @@ def test_unknown_transform(tmp_path: Path) -> None:
 def test_unknown_field_of_a_canonical_object(tmp_path: Path) -> None:
     text = BASE + "  customer:\n    nmae: name\n"
     message = load_error(tmp_path, text)
-    assert message.startswith(
-        "15: order.customer.nmae: is not a field of Customer (fields: external_id, name,"
-    )
+    assert message.startswith("15: order.customer.nmae: is not a field of Customer (fields: external_id, name,")
 
 
 def test_parameter_of_a_transform_that_is_not_used(tmp_path: Path) -> None:
     text = BASE + "  tags: {path: tags, sep: ';'}\n"
-    assert (
-        load_error(tmp_path, text) == "14: order.tags.sep: 'sep' is a parameter of join, split, not used here"
-    )
+    assert load_error(tmp_path, text) == "14: order.tags.sep: 'sep' is a parameter of join, split, not used here"
 
 
 def test_bad_path(tmp_path: Path) -> None:
     text = BASE + "  notes: 'a..b'\n"
-    assert (
-        load_error(tmp_path, text) == "14: order.notes: bad path 'a..b': '.' where a name or '[' was expected"
-    )
+    assert load_error(tmp_path, text) == "14: order.notes: bad path 'a..b': '.' where a name or '[' was expected"
     text = BASE + "  notes: 'a[0'\n"
     assert load_error(tmp_path, text) == "14: order.notes: bad path 'a[0': unbalanced bracket"
 
@@ -176,9 +170,7 @@ def test_required_field_not_mapped(tmp_path: Path) -> None:
 def test_fields_the_engine_sets_cannot_be_mapped(tmp_path: Path) -> None:
     message = load_error(tmp_path, BASE + "  id: id\n")
     assert message.startswith("14: order.id: is set by the engine (fields: ")
-    message = load_error(
-        tmp_path, BASE.replace("    external_id: id\n", "    external_id: id\n    raw_ref: x\n")
-    )
+    message = load_error(tmp_path, BASE.replace("    external_id: id\n", "    external_id: id\n    raw_ref: x\n"))
     assert message.startswith("7: order.source.raw_ref: is set by the engine")
 
 
@@ -207,9 +199,7 @@ def test_yaml_syntax_and_duplicate_keys(tmp_path: Path) -> None:
 def test_unreadable_file(tmp_path: Path) -> None:
     with pytest.raises(MappingFileError) as caught:
         Mapping.load(tmp_path / "missing.yaml")
-    assert (
-        str(caught.value) == f"{tmp_path / 'missing.yaml'}:1: (file): cannot read: No such file or directory"
-    )
+    assert str(caught.value) == f"{tmp_path / 'missing.yaml'}:1: (file): cannot read: No such file or directory"
 
 
 # --- applying -------------------------------------------------------------------------------------
@@ -335,9 +325,7 @@ def test_naive_datetime_without_a_zone_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(MappingError) as caught:
         mapping.apply({**DOC, "created": "2008-01-10 11:00:00"}, CTX)
     assert caught.value.field == "placed_at"
-    assert caught.value.message == (
-        "date-time '2008-01-10 11:00:00' has no UTC offset and the mapping sets no tz"
-    )
+    assert caught.value.message == ("date-time '2008-01-10 11:00:00' has no UTC offset and the mapping sets no tz")
 
 
 def test_datetime_formats(tmp_path: Path) -> None:

@@ -108,9 +108,7 @@ ORDER_JSON = {
         ipod("2", "518995019", "red", "49148385"),
         ipod("3", "703073504", "black", "457924702"),
     ],
-    "charges": [
-        {"kind": "shipping", "code": "Free Shipping", "description": "Free Shipping", "amount": usd("0.00")}
-    ],
+    "charges": [{"kind": "shipping", "code": "Free Shipping", "description": "Free Shipping", "amount": usd("0.00")}],
     "taxes": [{"name": "State Tax", "rate": "0.06", "amount": usd("11.94")}],
     "totals": {
         "subtotal": usd("398.00"),
@@ -256,9 +254,7 @@ def test_order_with_properties(corpus: Path) -> None:
         "properties": [
             {
                 "name": 'By default may label with "Roasted for ',
-                "value": {
-                    "Your First Name": {'". If you want something specific on the label, enter it here:': ""}
-                },
+                "value": {"Your First Name": {'". If you want something specific on the label, enter it here:': ""}},
             },
             {"name": "Select Your Grind", "value": "Ground"},
             {"name": "Coffees", "value": "Coffee blend 1"},
@@ -297,10 +293,7 @@ def test_refund_is_not_an_order(corpus: Path) -> None:
     error = caught.value
     assert error.file == str(builtin_mapping("shopify").path)
     assert error.field == "document"
-    assert (
-        error.message
-        == "not an order for mapping 'shopify': missing id, currency, total_price (its keys: refund)"
-    )
+    assert error.message == "not an order for mapping 'shopify': missing id, currency, total_price (its keys: refund)"
     assert str(error).startswith(f"{error.file}: document: not an order")
 
 
@@ -364,9 +357,7 @@ def test_line_discounts_and_taxes_from_allocations(corpus: Path) -> None:
         {"amount": "10.00", "discount_application_index": 1},
         {"amount": "0.50", "discount_application_index": 0},
     ]
-    order["line_items"][0]["tax_lines"] = [
-        {"title": "State Tax", "price": Decimal("11.34"), "rate": Decimal("0.06")}
-    ]
+    order["line_items"][0]["tax_lines"] = [{"title": "State Tax", "price": Decimal("11.34"), "rate": Decimal("0.06")}]
     order["tags"] = " vip, , wholesale ,"
     order["note"] = "Leave at the door"
     order["financial_status"] = "expired"

@@ -33,13 +33,24 @@ def raw(body: bytes, dedupe: str | None = None) -> RawIn:
 def order(updated: datetime, grand: str = "81.27", status: str = "received") -> OrderWrite:
     o = Order(
         id="shop-a:1001",
-        source=Source(channel="shopify", connector="shop-a", account="shop-a", external_id="1001",
-                      updated_at=updated, received_at=datetime.now(UTC), raw_ref="sha256:ab"),
+        source=Source(
+            channel="shopify",
+            connector="shop-a",
+            account="shop-a",
+            external_id="1001",
+            updated_at=updated,
+            received_at=datetime.now(UTC),
+            raw_ref="sha256:ab",
+        ),
         status=status,  # type: ignore[arg-type]
         currency="CAD",
-        totals=Totals(subtotal=money("67.49", "CAD"), discount_total=money("6.75", "CAD"),
-                      shipping_total=money("9.95", "CAD"), tax_total=money("10.58", "CAD"),
-                      grand_total=money(grand, "CAD")),
+        totals=Totals(
+            subtotal=money("67.49", "CAD"),
+            discount_total=money("6.75", "CAD"),
+            shipping_total=money("9.95", "CAD"),
+            tax_total=money("10.58", "CAD"),
+            grand_total=money(grand, "CAD"),
+        ),
     )
     return OrderWrite(o.model_dump(mode="json"), receipt=1, updated_at_us=int(updated.timestamp() * 1e6))
 
@@ -89,8 +100,11 @@ async def test_revision_rules(store: SqliteStore) -> None:
     events = [(e.event, e.revision) for e in await store.timeline("shop-a:1001")]
     assert events == [("created", 1), ("unchanged", 1), ("revised", 2), ("stale_ignored", 2), ("cancelled", 3)]
     published = [(i.message.topic, i.message.headers) for i in await store.outbox_peek(10)]
-    assert published == [("orders", (("revision", b"1"),)), ("orders", (("revision", b"2"),)),
-                         ("orders", (("revision", b"3"),))]
+    assert published == [
+        ("orders", (("revision", b"1"),)),
+        ("orders", (("revision", b"2"),)),
+        ("orders", (("revision", b"3"),)),
+    ]
 
 
 async def test_closed_store_is_unavailable(store: SqliteStore) -> None:

@@ -122,9 +122,7 @@ class EmbeddedBus:
         physical = self._prefix + topic
 
         def committed(conn: sqlite3.Connection) -> int:
-            row = conn.execute(
-                "SELECT seq FROM bus_offsets WHERE grp = ? AND topic = ?", (group, physical)
-            ).fetchone()
+            row = conn.execute("SELECT seq FROM bus_offsets WHERE grp = ? AND topic = ?", (group, physical)).fetchone()
             return int(row[0]) if row else 0
 
         position = await self._guard(self._db.read(committed))
@@ -165,7 +163,7 @@ class EmbeddedSubscription:
         self._position = position  # highest seq handed out (or committed before we started)
         self._closed = False
 
-    async def fetch(self, max_messages: int = 500, timeout: float = 1.0) -> list[Message]:  # noqa: ASYNC109 (Bus protocol)
+    async def fetch(self, max_messages: int = 500, timeout: float = 1.0) -> list[Message]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:

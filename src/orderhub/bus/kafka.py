@@ -168,7 +168,7 @@ class KafkaSubscription:
         self._group = group
         self._closed = False
 
-    async def fetch(self, max_messages: int = 500, timeout: float = 1.0) -> list[Message]:  # noqa: ASYNC109 (Bus protocol)
+    async def fetch(self, max_messages: int = 500, timeout: float = 1.0) -> list[Message]:
         if self._closed:
             raise BusError(f"the subscription of group {self._group!r} is closed")
         try:
@@ -200,9 +200,7 @@ class KafkaSubscription:
             tp = TopicPartition(self._bus.topic_prefix + m.topic, m.partition)
             positions[tp] = max(positions.get(tp, -1), m.offset + 1)
         try:
-            await self._consumer.commit(
-                {tp: OffsetAndMetadata(offset, "") for tp, offset in positions.items()}
-            )
+            await self._consumer.commit({tp: OffsetAndMetadata(offset, "") for tp, offset in positions.items()})
         except KafkaError as exc:
             raise self._bus._error(f"could not commit offsets of group {self._group!r}", exc) from exc
 

@@ -45,8 +45,9 @@ class ShopifyConnector(Connector):
         given = headers.get("X-Shopify-Hmac-Sha256")
         if not given:
             return WebhookVerdict(False, "missing X-Shopify-Hmac-Sha256 header")
-        if not hmac_matches(self.settings.webhook_secret, body, given.strip().encode(), hashlib.sha256,
-                            base64.b64encode):
+        if not hmac_matches(
+            self.settings.webhook_secret, body, given.strip().encode(), hashlib.sha256, base64.b64encode
+        ):
             return WebhookVerdict(False, "X-Shopify-Hmac-Sha256 does not match the body under any configured secret")
         kept = {name: value for name in _KEPT_HEADERS if (value := headers.get(name)) is not None}
         event_id = headers.get("X-Shopify-Event-Id") or headers.get("X-Shopify-Webhook-Id")

@@ -46,9 +46,11 @@ class WebhookConnector(Connector):
         if not given:
             return WebhookVerdict(False, f"missing {settings.signature_header} header")
         if not given.startswith(settings.signature_prefix):
-            return WebhookVerdict(False, f"{settings.signature_header} does not start with {settings.signature_prefix!r}")
+            return WebhookVerdict(
+                False, f"{settings.signature_header} does not start with {settings.signature_prefix!r}"
+            )
         encode = _hex if settings.signature_encoding == "hex" else base64.b64encode
-        value = given[len(settings.signature_prefix):].strip().encode()
+        value = given[len(settings.signature_prefix) :].strip().encode()
         if settings.signature_encoding == "hex":
             value = value.lower()
         if not hmac_matches(settings.webhook_secret, body, value, hashlib.sha256, encode):

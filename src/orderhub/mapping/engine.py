@@ -373,9 +373,7 @@ def _scalar_chain(steps: list[Step]) -> Callable[[Any, Any, Run], Any] | None:
         return steps[0][0]
     if len(steps) == 2:  # the common `as: x` plus the field's type
         first, second = steps[0][0], steps[1][0]
-        return lambda value, node, run: (
-            None if (value := first(value, node, run)) is None else second(value, node, run)
-        )
+        return lambda value, node, run: None if (value := first(value, node, run)) is None else second(value, node, run)
     fns = [fn for fn, _ in steps]
 
     def chain(value: Any, node: Any, run: Run) -> Any:
@@ -884,9 +882,7 @@ class Mapping:
             base = path.text.removeprefix("$").removeprefix(".")
             if is_list:
                 if type(found) is not list:
-                    raise self._error(
-                        "document", base, f"expected an array of orders, got {json_type(found)}"
-                    )
+                    raise self._error("document", base, f"expected an array of orders, got {json_type(found)}")
                 docs = [(f"{base}[{index}]", doc) for index, doc in enumerate(found)]
             else:
                 docs = [(base, found)]

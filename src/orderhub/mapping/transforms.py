@@ -98,9 +98,7 @@ def _plain(fn: Fn) -> Callable[[dict[str, Any], str], Fn]:
 def amount(value: Any) -> Decimal:
     """A finite Decimal from a JSON amount (text, int or Decimal)."""
     try:
-        number = (
-            value if type(value) is Decimal else Decimal(value) if type(value) is str else to_decimal(value)
-        )
+        number = value if type(value) is Decimal else Decimal(value) if type(value) is str else to_decimal(value)
     except InvalidOperation:
         number = to_decimal(value)  # raises the readable error
     if not number.is_finite():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -16,11 +16,11 @@ SCHEMA_VERSION = "1"
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("timestamp has no time zone")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def _rfc3339_z(value: datetime) -> str:
-    text = value.astimezone(timezone.utc).isoformat()
+    text = value.astimezone(UTC).isoformat()
     return text.replace("+00:00", "Z")
 
 
@@ -190,7 +190,7 @@ class Issue(_Model):
 
 
 class Order(_Model):
-    schema_version: Literal["1"] = SCHEMA_VERSION
+    schema_version: Literal["1"] = "1"
     id: str
     revision: int = 0
     source: Source

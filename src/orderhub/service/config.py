@@ -84,8 +84,9 @@ def load_config(path: Path) -> HubConfig:
     """Load `orderhub.yaml`. A missing file at the default place means the built-in defaults."""
     path = path.resolve()
     if not path.exists():
-        raise ConfigErrors([ConfigError(str(path), 1, "(file)",
-                                        "no such file; pass --config FILE or set ORDERHUB_CONFIG")])
+        raise ConfigErrors(
+            [ConfigError(str(path), 1, "(file)", "no such file; pass --config FILE or set ORDERHUB_CONFIG")]
+        )
     doc = load_yaml(path)
     data = expand_env(doc)
     if not isinstance(data, dict):

@@ -33,7 +33,9 @@ def build_connectors(config: HubConfig, intake: Intake) -> list[Connector]:
             errors.append(doc.error((), f"cannot read secret file: {exc}"))
             continue
         if settings.name in seen:
-            errors.append(doc.error(("name",), f"connector name {settings.name!r} is already used in {seen[settings.name]}"))
+            errors.append(
+                doc.error(("name",), f"connector name {settings.name!r} is already used in {seen[settings.name]}")
+            )
             continue
         seen[settings.name] = doc.file
         base_dir = Path(doc.file).parent

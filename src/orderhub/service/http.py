@@ -133,8 +133,7 @@ async def order_timeline(request: web.Request) -> web.StreamResponse:
     entries = await request.app[HUB].store.timeline(order_id)
     if not entries:
         return error(404, "not_found", f"no order {order_id!r}")
-    return json_response([{"at": e.at, "event": e.event, "revision": e.revision, "detail": e.detail}
-                          for e in entries])
+    return json_response([{"at": e.at, "event": e.event, "revision": e.revision, "detail": e.detail} for e in entries])
 
 
 @web.middleware

@@ -11,23 +11,36 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.received = Counter("orderhub_payloads_received", "Payloads received, before any check",
-                                ["connector"], registry=r)
+        self.received = Counter(
+            "orderhub_payloads_received", "Payloads received, before any check", ["connector"], registry=r
+        )
         self.accepted = Counter("orderhub_payloads_accepted", "Payloads durably stored", ["connector"], registry=r)
-        self.rejected = Counter("orderhub_payloads_rejected", "Payloads refused (bad signature, too large)",
-                                ["connector", "reason"], registry=r)
-        self.duplicate = Counter("orderhub_payloads_duplicate", "Repeated deliveries (same delivery id)",
-                                 ["connector"], registry=r)
-        self.orders = Counter("orderhub_orders_normalized", "Canonical orders applied, by outcome",
-                              ["connector", "outcome"], registry=r)
+        self.rejected = Counter(
+            "orderhub_payloads_rejected",
+            "Payloads refused (bad signature, too large)",
+            ["connector", "reason"],
+            registry=r,
+        )
+        self.duplicate = Counter(
+            "orderhub_payloads_duplicate", "Repeated deliveries (same delivery id)", ["connector"], registry=r
+        )
+        self.orders = Counter(
+            "orderhub_orders_normalized", "Canonical orders applied, by outcome", ["connector", "outcome"], registry=r
+        )
         self.dlq = Counter("orderhub_normalize_failures", "Payloads sent to the DLQ", ["connector"], registry=r)
-        self.ack_seconds = Histogram("orderhub_ack_seconds", "Webhook receipt to durable answer",
-                                     ["connector"], buckets=_LATENCY, registry=r)
-        self.normalize_seconds = Histogram("orderhub_normalize_seconds",
-                                           "Receipt to canonical order committed", ["connector"],
-                                           buckets=_LATENCY, registry=r)
-        self.connector_restarts = Counter("orderhub_connector_restarts", "Connector loops restarted after a failure",
-                                          ["connector"], registry=r)
+        self.ack_seconds = Histogram(
+            "orderhub_ack_seconds", "Webhook receipt to durable answer", ["connector"], buckets=_LATENCY, registry=r
+        )
+        self.normalize_seconds = Histogram(
+            "orderhub_normalize_seconds",
+            "Receipt to canonical order committed",
+            ["connector"],
+            buckets=_LATENCY,
+            registry=r,
+        )
+        self.connector_restarts = Counter(
+            "orderhub_connector_restarts", "Connector loops restarted after a failure", ["connector"], registry=r
+        )
 
     def render(self) -> bytes:
         return bytes(generate_latest(self.registry))

@@ -30,8 +30,13 @@ async def supervise(
             if asyncio.get_running_loop().time() - started > 60:
                 backoff = 1.0  # it ran fine for a while: this is a new failure, not the same one
             delay = min(backoff, max_backoff) * (0.5 + random.random() / 2)
-            log.error("task failed; restarting", task=name, error=f"{type(exc).__name__}: {exc}",
-                      retry_in_s=round(delay, 2), exc_info=True)
+            log.error(
+                "task failed; restarting",
+                task=name,
+                error=f"{type(exc).__name__}: {exc}",
+                retry_in_s=round(delay, 2),
+                exc_info=True,
+            )
             if on_restart is not None:
                 on_restart()
             await asyncio.sleep(delay)

@@ -283,9 +283,7 @@ def read_order(conn: sqlite3.Connection, order_id: str) -> dict[str, Any] | None
     return None if row is None else dict(orjson.loads(row[0]))
 
 
-def read_order_rows(
-    conn: sqlite3.Connection, limit: int, status: str | None, connector: str | None
-) -> list[OrderRow]:
+def read_order_rows(conn: sqlite3.Connection, limit: int, status: str | None, connector: str | None) -> list[OrderRow]:
     where, args = [], []
     if status:
         where.append("status = ?")
@@ -342,16 +340,40 @@ def _apply(conn: sqlite3.Connection, item: OrderWrite, now: str) -> Applied:
             "INSERT INTO orders (id, revision, connector, status, payment_status, placed_at, grand_total,"
             " source_updated_us, content_hash, body, created_at, modified_at, seq)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (order_id, revision, order["source"]["connector"], order["status"], payment_status,
-             order["placed_at"], grand_total, item.updated_at_us, new_hash, body, now, now, _next_seq(conn)),
+            (
+                order_id,
+                revision,
+                order["source"]["connector"],
+                order["status"],
+                payment_status,
+                order["placed_at"],
+                grand_total,
+                item.updated_at_us,
+                new_hash,
+                body,
+                now,
+                now,
+                _next_seq(conn),
+            ),
         )
     else:
         conn.execute(
             "UPDATE orders SET revision = ?, connector = ?, status = ?, payment_status = ?, placed_at = ?,"
             " grand_total = ?, source_updated_us = max(coalesce(source_updated_us, 0), coalesce(?, 0)),"
             " content_hash = ?, body = ?, modified_at = ? WHERE id = ?",
-            (revision, order["source"]["connector"], order["status"], payment_status, order["placed_at"],
-             grand_total, item.updated_at_us, new_hash, body, now, order_id),
+            (
+                revision,
+                order["source"]["connector"],
+                order["status"],
+                payment_status,
+                order["placed_at"],
+                grand_total,
+                item.updated_at_us,
+                new_hash,
+                body,
+                now,
+                order_id,
+            ),
         )
     conn.execute(
         "INSERT INTO order_revisions (order_id, revision, receipt, body, recorded_at) VALUES (?, ?, ?, ?, ?)",
