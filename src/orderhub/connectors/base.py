@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Protocol
 
@@ -139,6 +140,17 @@ def load_mapping_setting(value: str, base_dir: Path) -> Mapping:
         path = Path(value)
         return Mapping.load(path if path.is_absolute() else base_dir / path)
     return builtin_mapping(value)
+
+
+class MappedConnector(Connector):
+    """A connector whose settings name its mapping (`mapping:` a built-in kind or a file)."""
+
+    @cached_property
+    def _mapping(self) -> Mapping:
+        return load_mapping_setting(self.settings.mapping, self.base_dir)  # type: ignore[attr-defined]
+
+    def mapping_for(self, raw: StoredRaw) -> Mapping:
+        return self._mapping
 
 
 class WebhookSettings(ConnectorSettings):

@@ -6,16 +6,14 @@ import asyncio
 import json
 import time
 from datetime import UTC, datetime
-from functools import cached_property
 from pathlib import Path
 from typing import ClassVar
 
 import structlog
 from pydantic import Field
 
-from orderhub.connectors.base import Connector, ConnectorSettings, load_mapping_setting
-from orderhub.mapping import Mapping
-from orderhub.store.base import RawIn, StoredRaw
+from orderhub.connectors.base import ConnectorSettings, MappedConnector
+from orderhub.store.base import RawIn
 
 log = structlog.get_logger("orderhub.connectors.files")
 
@@ -28,7 +26,7 @@ class FilesSettings(ConnectorSettings):
     settle_seconds: float = Field(0.5, ge=0)  # a file younger than this may still be being written
 
 
-class FilesConnector(Connector):
+class FilesConnector(MappedConnector):
     kind: ClassVar[str] = "files"
     channel: ClassVar[str] = "files"
     settings_model = FilesSettings
@@ -40,13 +38,6 @@ class FilesConnector(Connector):
     def folder(self) -> Path:
         path = self.settings.path
         return path if path.is_absolute() else (self.base_dir / path).resolve()
-
-    @cached_property
-    def _mapping(self) -> Mapping:
-        return load_mapping_setting(self.settings.mapping, self.base_dir)
-
-    def mapping_for(self, raw: StoredRaw) -> Mapping:
-        return self._mapping
 
     async def run(self) -> None:
         folder = self.folder

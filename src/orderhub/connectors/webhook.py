@@ -5,12 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Mapping as MappingABC
-from functools import cached_property
 from typing import ClassVar, Literal
 
-from orderhub.connectors.base import Connector, WebhookSettings, WebhookVerdict, hmac_matches, load_mapping_setting
-from orderhub.mapping import Mapping
-from orderhub.store.base import StoredRaw
+from orderhub.connectors.base import MappedConnector, WebhookSettings, WebhookVerdict, hmac_matches
 
 
 class GenericWebhookSettings(WebhookSettings):
@@ -25,20 +22,13 @@ def _hex(digest: bytes) -> bytes:
     return digest.hex().encode()
 
 
-class WebhookConnector(Connector):
+class WebhookConnector(MappedConnector):
     kind: ClassVar[str] = "webhook"
     channel: ClassVar[str] = "webhook"
     settings_model = GenericWebhookSettings
     takes_webhooks = True
 
     settings: GenericWebhookSettings
-
-    @cached_property
-    def _mapping(self) -> Mapping:
-        return load_mapping_setting(self.settings.mapping, self.base_dir)
-
-    def mapping_for(self, raw: StoredRaw) -> Mapping:
-        return self._mapping
 
     def verify_webhook(self, headers: MappingABC[str, str], body: bytes) -> WebhookVerdict:
         settings = self.settings
