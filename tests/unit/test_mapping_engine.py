@@ -140,7 +140,8 @@ def test_unknown_transform(tmp_path: Path) -> None:
     text = BASE + "  placed_at: {path: created, as: datetim}\n"
     assert load_error(tmp_path, text) == (
         "14: order.placed_at.as: unknown transform 'datetim' (known: abs, bool, country, date, datetime, "
-        "decimal, join, lookup, lower, money, negate, non_empty, split, string, sum, trim, upper)"
+        "decimal, divide, join, lookup, lower, money, multiply, negate, non_empty, split, string, subtract, sum, "
+        "trim, unescape_html, upper)"
     )
 
 

@@ -25,7 +25,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from orderhub.mapping.errors import MappingError, MappingFileError, UnknownMappingError
-from orderhub.mapping.transforms import RULE_PARAMS, TRANSFORMS, Getter, Run, json_type, lookup_key
+from orderhub.mapping.transforms import RULE_PARAMS, TRANSFORMS, Getter, Run, amount, json_type, lookup_key
 from orderhub.model import Money, Order, Source, check_totals
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "mappings"
@@ -211,13 +211,16 @@ def _as_index(value: Any) -> int | None:
 
 
 def compile_path(text: Any) -> _Path:
-    """`a.b[0].c`, `items[].sku`, `$.x` (from the document root), `$.apps[item_index].code`.
+    """`a.b[0].c`, `items[].sku`, `$.x` (from the document root), `$.apps[item_index].code`, `@`.
 
-    Paths without `$` start at the object in scope. A name inside brackets is a path (from the
-    object in scope) whose value is the index. Raises ValueError on bad syntax.
+    Paths without `$` start at the object in scope; `@` is that object itself. A name inside
+    brackets is a path (from the object in scope) whose value is the index. Raises ValueError on bad
+    syntax.
     """
     if not isinstance(text, str) or not text.strip():
         raise ValueError("a path must be a non-empty text")
+    if text == "@":
+        return _Path(text, lambda node, run: node, many=False)
     rooted = text == "$" or text.startswith(("$.", "$["))
     rest = text[1:] if rooted else text
     need_name = not rooted
@@ -303,6 +306,16 @@ def _has_value(value: Any) -> bool:
 def _present(value: Any) -> bool:
     """What a condition on a path tests: a value, and not false."""
     return value is not False and _has_value(value)
+
+
+def _nonzero(value: Any) -> bool:
+    """A number other than zero (`"0.00"`, 0 and a missing value are zero); a non-number is an error."""
+    if not _has_value(value):
+        return False
+    try:
+        return bool(amount(value))
+    except ValueError:
+        raise _Fail(f"nonzero: not a number: {value!r}") from None
 
 
 def _key(value: Any) -> str | None:
@@ -427,6 +440,13 @@ def _plain_rule(path: _Path | None, source: Getter, chain: list[Step], required:
             raise _Fail(str(exc), desc) from None
 
     return get
+
+
+@dataclass(frozen=True)
+class _Document:
+    path: _Path
+    is_list: bool
+    when: Callable[[Any, Run], bool] | None
 
 
 class _Compiler:
@@ -597,8 +617,24 @@ class _Compiler:
             if str(value) not in field.choices:
                 raise self.fail(at.at(spec, key), f"{value!r} is not one of {', '.join(field.choices)}")
 
+    def document(self, spec: Any, at: _At) -> _Document:
+        """Where orders are: `path` (one order), `path[]` (a list of them), optionally with a `when`
+        on the payload (`{path: "items[]", when: search_criteria}`)."""
+        cond = None
+        if isinstance(spec, _Map):
+            at = replace(at, line=spec.line)
+            cond = self.cond(spec["when"], at.at(spec, "when")) if "when" in spec else None
+            spec = spec["path"]
+        if not isinstance(spec, str):
+            raise self.fail(at, "a document path must be a text")
+        is_list = spec.endswith("[]")
+        path = self.path(spec[:-2] or "$" if is_list else spec, at)
+        if path.many:
+            raise self.fail(at, f"{spec!r}: `[]` is allowed only at the end")
+        return _Document(path, is_list, cond)
+
     def cond(self, spec: Any, at: _At) -> Callable[[Any, Run], bool]:
-        """`path` (has a value), {path, equals|in|not_in|same_as|differs_from}, {not}, {any}, {all}."""
+        """`path` (has a value), {path, equals|in|not_in|same_as|differs_from|nonzero}, {not}, {any}, {all}."""
         if isinstance(spec, str):
             get = self.path(spec, at).get
             return lambda node, run: _present(get(node, run))
@@ -626,7 +662,7 @@ class _Compiler:
             return combined
         tests = [key for key in spec if key != "path"]
         for key in tests:
-            if key not in ("equals", "in", "not_in", "same_as", "differs_from"):
+            if key not in ("equals", "in", "not_in", "same_as", "differs_from", "nonzero"):
                 raise self.fail(at.at(spec, key), f"unknown condition key {key!r}")
         if "path" not in spec or len(tests) > 1:
             raise self.fail(at, "a condition has a path and at most one test")
@@ -634,6 +670,10 @@ class _Compiler:
         if not tests:
             return lambda node, run: _present(get(node, run))
         test, arg = tests[0], spec[tests[0]]
+        if test == "nonzero":
+            if not isinstance(arg, bool):
+                raise self.fail(at.at(spec, test), "nonzero takes true or false")
+            return lambda node, run: _nonzero(get(node, run)) is arg
         if test in ("same_as", "differs_from"):
             other = self.path(arg, at.at(spec, test)).get
             same = test == "same_as"
@@ -714,8 +754,10 @@ class _Compiler:
                 items = each.get(node, run)
                 if items is None:
                     continue
-                if type(items) is not list:
-                    raise _Fail(f"expected an array, got {json_type(items)}", each.text)
+                if type(items) is dict:
+                    items = [items]  # `each: @` or a path to one object: a list of one item
+                elif type(items) is not list:
+                    raise _Fail(f"expected an array or an object, got {json_type(items)}", each.text)
                 for index, value in enumerate(items):
                     run.position = len(out)
                     try:
@@ -783,7 +825,7 @@ class Mapping:
         path: Path,
         channel: str,
         digest: str,
-        documents: list[tuple[_Path, bool]],
+        documents: list[_Document],
         expect: list[_Path],
         currency: Getter,
         build: Getter,
@@ -820,6 +862,18 @@ class Mapping:
             raise MappingFileError(file, 1, "(syntax)", str(exc)) from None
         return cls._compile(tree, path, hashlib.sha256(data).hexdigest())
 
+    @staticmethod
+    def _document_specs(tree: _Map, compiler: _Compiler) -> list[Any]:
+        specs = tree.get("documents") or ["$"]
+        valid = isinstance(specs, list) and all(
+            isinstance(spec, str) or (isinstance(spec, _Map) and "path" in spec and set(spec) <= {"path", "when"})
+            for spec in specs
+        )
+        if not valid:
+            at = _At("documents", _line(tree, "documents", 1), "", "")
+            raise compiler.fail(at, "expected a list of paths or {path: ..., when: <condition>}")
+        return list(specs)
+
     @classmethod
     def _compile(cls, tree: Any, path: Path, digest: str) -> Mapping:
         compiler = _Compiler(str(path))
@@ -838,19 +892,11 @@ class Mapping:
         for key in ("channel", "order"):
             if key not in tree:
                 raise compiler.fail(top(key), "required key is missing")
-        for key in ("documents", "expect"):
-            value = tree.get(key, [])
-            if not isinstance(value, list) or not all(isinstance(text, str) for text in value):
-                raise compiler.fail(top(key), "expected a list of paths")
-        documents = []
-        for text in tree.get("documents") or ["$"]:
-            # A document path names one order, or a list of orders with a final `[]`.
-            is_list = text.endswith("[]")
-            document = compiler.path(text[:-2] or "$" if is_list else text, top("documents"))
-            if document.many:
-                raise compiler.fail(top("documents"), f"{text!r}: `[]` is allowed only at the end")
-            documents.append((document, is_list))
-        expect = [compiler.path(text, top("expect")) for text in tree.get("expect", [])]
+        expected = tree.get("expect", [])
+        if not isinstance(expected, list) or not all(isinstance(text, str) for text in expected):
+            raise compiler.fail(top("expect"), "expected a list of paths")
+        documents = [compiler.document(spec, top("documents")) for spec in cls._document_specs(tree, compiler)]
+        expect = [compiler.path(text, top("expect")) for text in expected]
         order, at = tree["order"], top("order")
         build = compiler.obj(order, Order, at)
         currency = compiler.rule(order["currency"], _fields(Order)["currency"], at.key(order, "currency"))
@@ -875,10 +921,12 @@ class Mapping:
 
     def _find_documents(self, payload: Any) -> list[tuple[str, Any]]:
         run = Run(payload)
-        for path, is_list in self._documents:
-            found = path.get(payload, run)
-            if found is None:
+        for path, is_list, when in ((d.path, d.is_list, d.when) for d in self._documents):
+            if when is not None and not when(payload, run):
                 continue
+            found = path.get(payload, run)
+            if found is None or (is_list and path.text == "$" and type(found) is not list):
+                continue  # `$[]` is the payload when it is an array
             base = path.text.removeprefix("$").removeprefix(".")
             if is_list:
                 if type(found) is not list:
@@ -889,7 +937,7 @@ class Mapping:
             for prefix, doc in docs:
                 self._check_document(prefix, doc)
             return docs
-        looked = ", ".join(path.text + ("[]" if is_list else "") for path, is_list in self._documents)
+        looked = ", ".join(d.path.text + ("[]" if d.is_list else "") for d in self._documents)
         raise self._error("document", "", f"no order in the payload (looked for {looked})")
 
     def _check_document(self, prefix: str, doc: Any) -> None:

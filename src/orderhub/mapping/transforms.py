@@ -9,10 +9,11 @@ and signal bad data with ValueError, which the engine reports as a MappingError.
 from __future__ import annotations
 
 import email.utils
+import html
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, Inexact, InvalidOperation, localcontext
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -371,6 +372,59 @@ def _sum(value: Any, node: Any = None, run: Run | None = None) -> Decimal:
     return sum((to_decimal(item) for item in value), _ZERO)
 
 
+def _operand(params: dict[str, Any], name: str) -> Getter:
+    getter: Getter | None = params.get(name)
+    if getter is None:
+        raise ValueError(f"needs {name}: <path or rule> (the other operand)")
+    return getter
+
+
+def _arithmetic(
+    op: Callable[[Decimal, Decimal], Decimal], name: str, keep_scale: bool
+) -> Callable[[dict[str, Any], str], Fn]:
+    """`value op other`, `other` a rule read from the object in scope; a missing operand gives no value.
+
+    With `keep_scale` the result has at least the value's scale (12.0000 / 1.0000000000 -> 12.0000)
+    and is rounded half up to it when it needs more decimals (12.00 x 1.0825 -> 12.99, 10.00 / 3 ->
+    3.33): money stays in its source's scale. An exact quotient keeps its extra digits
+    (7.5 / 100 = 0.075); a difference is always exact.
+    """
+
+    def build(params: dict[str, Any], field: str) -> Fn:
+        other = _operand(params, name)
+
+        def fn(value: Any, node: Any, run: Run) -> Decimal | None:
+            right = other(node, run)
+            if right is None:
+                return None
+            left = amount(value)
+            with localcontext() as ctx:
+                ctx.traps[Inexact] = False
+                ctx.clear_flags()
+                result = op(left, amount(right))
+                inexact = bool(ctx.flags[Inexact])
+            exponent, result_exponent = left.as_tuple().exponent, result.as_tuple().exponent
+            if not keep_scale or not isinstance(exponent, int) or not isinstance(result_exponent, int):
+                return result
+            if result_exponent > exponent or (result_exponent < exponent and (inexact or op is _mul)):
+                return result.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_UP)
+            return result
+
+        return fn
+
+    return build
+
+
+def _mul(left: Decimal, right: Decimal) -> Decimal:
+    return left * right
+
+
+def _div(left: Decimal, right: Decimal) -> Decimal:
+    if not right:
+        raise ValueError(f"cannot divide {decimal_str(left)} by zero")
+    return left / right
+
+
 TRANSFORMS: dict[str, Transform] = {
     "string": Transform(_string),
     "decimal": Transform(_decimal),
@@ -387,9 +441,14 @@ TRANSFORMS: dict[str, Transform] = {
     "trim": Transform(_plain(lambda value, node, run: to_string(value).strip())),
     "upper": Transform(_plain(lambda value, node, run: to_string(value).upper())),
     "lower": Transform(_plain(lambda value, node, run: to_string(value).lower())),
+    # WooCommerce and other WordPress sources send names with HTML entities (`&ndash;`, `&amp;`).
+    "unescape_html": Transform(_plain(lambda value, node, run: html.unescape(to_string(value)))),
     "negate": Transform(_plain(_signed(lambda amount: _ZERO - amount))),
     "abs": Transform(_plain(_signed(abs))),
+    "multiply": Transform(_arithmetic(_mul, "by", keep_scale=True), frozenset({"by"})),
+    "divide": Transform(_arithmetic(_div, "by", keep_scale=True), frozenset({"by"})),
+    "subtract": Transform(_arithmetic(Decimal.__sub__, "minus", keep_scale=False), frozenset({"minus"})),
 }
 
 # Parameters whose value is itself a rule (a path, `first`, `const`...), compiled by the engine.
-RULE_PARAMS = frozenset({"currency"})
+RULE_PARAMS = frozenset({"currency", "by", "minus"})
