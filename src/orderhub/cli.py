@@ -15,6 +15,7 @@ from orderhub import __version__
 from orderhub._sqlite import Database
 from orderhub._yaml import ConfigError
 from orderhub.service.config import ConfigErrors, HubConfig, config_path, default_config, load_config
+from orderhub.x12.cli import add_x12_commands
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -224,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     mapping.set_defaults(func=cmd_map)
 
     sub.add_parser("schema", parents=[common], help="JSON Schema of the canonical order").set_defaults(func=cmd_schema)
+    add_x12_commands(sub)
     return parser
 
 
