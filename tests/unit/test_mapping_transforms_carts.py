@@ -254,3 +254,28 @@ def test_bad_document_entries_are_load_errors(tmp_path: Path) -> None:
     with pytest.raises(MappingFileError) as caught:
         Mapping.load(path)
     assert str(caught.value) == (f"{path}:2: documents: expected a list of paths or {{path: ..., when: <condition>}}")
+
+
+def test_path_to_the_item_whose_key_matches(tmp_path: Path) -> None:
+    mapping = load(
+        tmp_path,
+        """
+        lines:
+          each: items
+          line_number: {position: 1}
+          quantity: qty
+          taxes:
+            each: taxes
+            name: "$.rates[rate_id=id].label"
+            amount: total
+        """,
+    )
+    got = one(
+        mapping,
+        {
+            "rates": [{"rate_id": 74, "label": "City"}, {"rate_id": "75", "label": "State"}, {"label": "none"}],
+            "items": [{"qty": 1, "taxes": [{"id": 75, "total": "0.45"}, {"id": 74, "total": "0.10"}, {"total": "1"}]}],
+        },
+    )
+    # JSON 75 and "75" are equal, as in lookup tables; no id, or no such rate: no name.
+    assert [tax["name"] for tax in got["lines"][0]["taxes"]] == ["State", "City", None]

@@ -99,13 +99,13 @@ ORDER_727 = {
     "lines": [
         {
             **line("1", "315", "Woo Single #1", "2", "3.00"),  # subtotal 6.00 / 2
-            "taxes": [{"name": None, "rate": None, "amount": usd("0.45")}],
+            "taxes": [{"name": "State Tax", "rate": None, "amount": usd("0.45")}],  # rate_id 75
             "attributes": {"product_id": "93"},
         },
         {
             **line("2", "316", "Ship Your Idea – Color: Black, Size: M Test", "1", "12.00"),
             "sku": "Bar3",
-            "taxes": [{"name": None, "rate": None, "amount": usd("0.9")}],
+            "taxes": [{"name": "State Tax", "rate": None, "amount": usd("0.9")}],  # rate_id 75
             "attributes": {
                 "product_id": "22",
                 "variation_id": "23",
@@ -270,18 +270,24 @@ def test_coupons_fees_and_tax_rates(corpus: Path) -> None:
     # The 727 order with a coupon of 1.20 on its first line, a fee, and a tax rate percentage, as
     # WooCommerce 3.7+ sends them: the declared totals move with them.
     order = order_727(corpus)
-    order["line_items"][0].update(total="4.80", total_tax="0.36")
+    order["line_items"][0].update(
+        total="4.80", total_tax="0.36", taxes=[{"id": 75, "total": "0.36", "subtotal": "0.45"}]
+    )
     order["coupon_lines"] = [{"id": 320, "code": "save20", "discount": "1.20", "discount_tax": "0.09"}]
     order["fee_lines"] = [{"id": 321, "name": "Gift wrap &amp; card", "total": "2.50", "total_tax": "0.00"}]
-    order["tax_lines"][0].update(rate_percent=7.5)
-    order.update(discount_total="1.20", total="30.65")
+    order["tax_lines"][0].update(rate_percent=7.5, tax_total="1.26")
+    order.update(discount_total="1.20", discount_tax="0.09", total_tax="1.26", total="30.56")
     got = as_json(builtin_mapping("woocommerce").apply(order, CTX)[0])
     assert got["lines"][0]["unit_price"] == usd("3.00")  # still before the discount
     assert got["lines"][0]["discounts"] == [{"code": "save20", "amount": usd("1.20")}]
     assert got["lines"][1]["discounts"] == []
     assert got["charges"][1] == {"kind": "fee", "code": None, "description": "Gift wrap & card", "amount": usd("2.50")}
-    assert got["taxes"] == [{"name": "State Tax", "rate": "0.075", "amount": usd("1.35")}]
-    # 18.00 - 1.20 + 10.00 + 2.50 + 1.35 = 30.65
+    assert got["taxes"] == [{"name": "State Tax", "rate": "0.075", "amount": usd("1.26")}]
+    assert [line["taxes"] for line in got["lines"]] == [
+        [{"name": "State Tax", "rate": "0.075", "amount": usd("0.36")}],
+        [{"name": "State Tax", "rate": "0.075", "amount": usd("0.9")}],
+    ]
+    # 18.00 - 1.20 + 10.00 + 2.50 + 1.26 = 30.56
     assert got["totals"]["discount_total"] == usd("1.20")
     assert got["issues"] == []
     assert got["attributes"]["coupons"] == [{"id": 320, "code": "save20", "discount": "1.20", "discount_tax": "0.09"}]

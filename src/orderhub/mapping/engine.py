@@ -187,7 +187,8 @@ _COERCE = {
 
 _TOKEN = re.compile(r"\[([^\[\]]*)\]|\.|[^.\[\]]+")
 _INDEX = re.compile(r"-?\d+")
-_KEY, _AT, _DYNAMIC, _EACH = range(4)
+_MATCH_INNER = re.compile(r"([A-Za-z_][\w-]*)\s*=\s*(\S.*)")
+_KEY, _AT, _DYNAMIC, _EACH, _MATCH = range(5)
 
 
 @dataclass(frozen=True)
@@ -211,11 +212,12 @@ def _as_index(value: Any) -> int | None:
 
 
 def compile_path(text: Any) -> _Path:
-    """`a.b[0].c`, `items[].sku`, `$.x` (from the document root), `$.apps[item_index].code`, `@`.
+    """`a.b[0].c`, `items[].sku`, `$.x` (from the document root), `$.apps[item_index].code`, `@`,
+    `$.tax_lines[rate_id=id].label`.
 
     Paths without `$` start at the object in scope; `@` is that object itself. A name inside
-    brackets is a path (from the object in scope) whose value is the index. Raises ValueError on bad
-    syntax.
+    brackets is a path (from the object in scope) whose value is the index; `[key=path]` is the
+    first item whose `key` equals the value of the path. Raises ValueError on bad syntax.
     """
     if not isinstance(text, str) or not text.strip():
         raise ValueError("a path must be a non-empty text")
@@ -243,6 +245,9 @@ def compile_path(text: Any) -> _Path:
                 steps.append((_EACH, None))
             elif _INDEX.fullmatch(inner):
                 steps.append((_AT, int(inner)))
+            elif match_inner := _MATCH_INNER.fullmatch(inner):
+                name, wanted = match_inner.groups()
+                steps.append((_MATCH, (name, compile_path(wanted.strip()).get)))
             else:
                 steps.append((_DYNAMIC, compile_path(inner).get))
         else:
@@ -287,6 +292,8 @@ def _general_getter(rooted: bool, steps: list[tuple[int, Any]], many: bool) -> G
                     continue
                 if kind == _KEY:
                     value = current.get(arg) if type(current) is dict else None
+                elif kind == _MATCH:
+                    value = _first_match(current, arg[0], _key(arg[1](node, run)))
                 else:
                     index = arg if kind == _AT else _as_index(arg(node, run))
                     ok = type(current) is list and index is not None and -len(current) <= index < len(current)
@@ -297,6 +304,12 @@ def _general_getter(rooted: bool, steps: list[tuple[int, Any]], many: bool) -> G
         return values if many else (values[0] if values else None)
 
     return get
+
+
+def _first_match(items: Any, name: str, wanted: str | None) -> Any:
+    if type(items) is not list or wanted is None:
+        return None
+    return next((item for item in items if type(item) is dict and _key(item.get(name)) == wanted), None)
 
 
 def _has_value(value: Any) -> bool:
