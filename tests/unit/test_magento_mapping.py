@@ -104,15 +104,23 @@ ORDER_3 = {
             **line("2", "4", "240-LV08", "Advanced Pilates & Yoga (Strength)", "18", "49", "downloadable"),
             "requires_shipping": False,  # is_virtual 1
         },
-        line(
-            "3",
-            "5",
-            "24-WG080-24-WG084-24-WG088-24-WG082-blue-24-WG086",
-            "Sprite Yoga Companion Kit",
-            "68",
-            "51",
-            "bundle",
-        ),
+        {
+            **line(
+                "3",
+                "5",
+                "24-WG080-24-WG084-24-WG088-24-WG082-blue-24-WG086",
+                "Sprite Yoga Companion Kit",
+                "68",
+                "51",
+                "bundle",
+            ),
+            # Items 6 to 9, whose parent_item_id is 5 (27 + 5 + 17 + 19 = 68, not added again).
+            "attributes": {
+                "product_id": "51",
+                "product_type": "bundle",
+                "component_skus": ["24-WG082-blue", "24-WG084", "24-WG086", "24-WG088"],
+            },
+        },
         line("4", "10", "MH01-S-Gray", "Chaz Kangeroo Hoodie", "52", "67", "configurable"),
     ],
     "charges": [
@@ -301,3 +309,11 @@ def test_cli_map_rejects_the_invoice(corpus: Path, capsys: pytest.CaptureFixture
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "document: not an order for mapping 'magento': missing status" in captured.err
+
+
+def test_a_search_of_invoices_is_rejected_at_its_first_item(corpus: Path) -> None:
+    invoice = parse_json(fixture(corpus, "rest-V1-invoices-000000003-discounted.json"))
+    with pytest.raises(MappingError) as caught:
+        builtin_mapping("magento").apply({"items": [invoice], "search_criteria": {"page_size": 20}}, CTX)
+    assert (caught.value.field, caught.value.source_path) == ("document", "items[0]")
+    assert caught.value.message.startswith("not an order for mapping 'magento': missing status (its keys: ")

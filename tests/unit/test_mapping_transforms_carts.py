@@ -279,3 +279,27 @@ def test_path_to_the_item_whose_key_matches(tmp_path: Path) -> None:
     )
     # JSON 75 and "75" are equal, as in lookup tables; no id, or no such rate: no name.
     assert [tax["name"] for tax in got["lines"][0]["taxes"]] == ["State", "City", None]
+
+
+def test_path_to_all_the_items_whose_key_matches(tmp_path: Path) -> None:
+    mapping = load(
+        tmp_path,
+        """
+        lines:
+          each: items
+          when: {not: parent}
+          line_number: {position: 1}
+          quantity: qty
+          attributes:
+            parts: "$.items[?parent=id].sku"
+            first_part: "$.items[parent=id].sku"
+        """,
+    )
+    items = [
+        {"id": 1, "qty": 1, "sku": "KIT"},
+        {"id": 2, "qty": 1, "sku": "A", "parent": 1},
+        {"id": 3, "qty": 1, "sku": "SOLO"},
+        {"id": 4, "qty": 2, "sku": "B", "parent": "1"},
+    ]
+    got = one(mapping, {"items": items})
+    assert [line["attributes"] for line in got["lines"]] == [{"parts": ["A", "B"], "first_part": "A"}, {}]

@@ -187,8 +187,8 @@ _COERCE = {
 
 _TOKEN = re.compile(r"\[([^\[\]]*)\]|\.|[^.\[\]]+")
 _INDEX = re.compile(r"-?\d+")
-_MATCH_INNER = re.compile(r"([A-Za-z_][\w-]*)\s*=\s*(\S.*)")
-_KEY, _AT, _DYNAMIC, _EACH, _MATCH = range(5)
+_MATCH_INNER = re.compile(r"(\?)?\s*([A-Za-z_][\w-]*)\s*=\s*(\S.*)")
+_KEY, _AT, _DYNAMIC, _EACH, _MATCH, _FILTER = range(6)
 
 
 @dataclass(frozen=True)
@@ -217,7 +217,8 @@ def compile_path(text: Any) -> _Path:
 
     Paths without `$` start at the object in scope; `@` is that object itself. A name inside
     brackets is a path (from the object in scope) whose value is the index; `[key=path]` is the
-    first item whose `key` equals the value of the path. Raises ValueError on bad syntax.
+    first item whose `key` equals the value of the path, and `[?key=path]` all of them (like `[]`).
+    Raises ValueError on bad syntax.
     """
     if not isinstance(text, str) or not text.strip():
         raise ValueError("a path must be a non-empty text")
@@ -246,8 +247,8 @@ def compile_path(text: Any) -> _Path:
             elif _INDEX.fullmatch(inner):
                 steps.append((_AT, int(inner)))
             elif match_inner := _MATCH_INNER.fullmatch(inner):
-                name, wanted = match_inner.groups()
-                steps.append((_MATCH, (name, compile_path(wanted.strip()).get)))
+                every, name, wanted = match_inner.groups()
+                steps.append((_FILTER if every else _MATCH, (name, compile_path(wanted.strip()).get)))
             else:
                 steps.append((_DYNAMIC, compile_path(inner).get))
         else:
@@ -255,7 +256,7 @@ def compile_path(text: Any) -> _Path:
             need_name = False
     if need_name:
         raise ValueError(f"bad path {text!r}: ends where a name was expected")
-    many = any(kind == _EACH for kind, _ in steps)
+    many = any(kind in (_EACH, _FILTER) for kind, _ in steps)
     key = steps[0][1] if not rooted and len(steps) == 1 and steps[0][0] == _KEY else None
     return _Path(text, _key_getter(rooted, steps) or _general_getter(rooted, steps, many), many, key)
 
@@ -290,6 +291,9 @@ def _general_getter(rooted: bool, steps: list[tuple[int, Any]], many: bool) -> G
                     if type(current) is list:
                         found.extend(item for item in current if item is not None)
                     continue
+                if kind == _FILTER:
+                    found.extend(_matches(current, arg[0], _key(arg[1](node, run))))
+                    continue
                 if kind == _KEY:
                     value = current.get(arg) if type(current) is dict else None
                 elif kind == _MATCH:
@@ -306,10 +310,15 @@ def _general_getter(rooted: bool, steps: list[tuple[int, Any]], many: bool) -> G
     return get
 
 
-def _first_match(items: Any, name: str, wanted: str | None) -> Any:
+def _matches(items: Any, name: str, wanted: str | None) -> list[Any]:
     if type(items) is not list or wanted is None:
-        return None
-    return next((item for item in items if type(item) is dict and _key(item.get(name)) == wanted), None)
+        return []
+    return [item for item in items if type(item) is dict and _key(item.get(name)) == wanted]
+
+
+def _first_match(items: Any, name: str, wanted: str | None) -> Any:
+    found = _matches(items, name, wanted)
+    return found[0] if found else None
 
 
 def _has_value(value: Any) -> bool:
