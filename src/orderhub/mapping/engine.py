@@ -943,8 +943,9 @@ class Mapping:
 
     def _find_documents(self, payload: Any) -> list[tuple[str, Any]]:
         run = Run(payload)
-        for path, is_list, when in ((d.path, d.is_list, d.when) for d in self._documents):
-            if when is not None and not when(payload, run):
+        for document in self._documents:
+            path, is_list = document.path, document.is_list
+            if document.when is not None and not document.when(payload, run):
                 continue
             found = path.get(payload, run)
             if found is None or (is_list and path.text == "$" and type(found) is not list):
