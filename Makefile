@@ -43,6 +43,7 @@ test: $(VENV)/.installed-test lint
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-test
+	./scripts/bootstrap.sh bench
 	$(BIN)/python -m bench
 
 clean:

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.helpers import free_port, synthetic_order  # noqa: E402
-from tests.services.kafka import start_broker  # noqa: E402
+from tests.services.kafka import start_broker, stop_broker  # noqa: E402
 
 SECRET = "bench-secret"
 DURATION = float(os.environ.get("BENCH_SECONDS", "8"))
@@ -122,7 +122,7 @@ def wrk(url: str, requests: Path, seconds: float | None) -> dict[str, float]:
         "WRK_PATH": "/webhooks/shop",
         "STOP_AT_END": "0" if seconds else "1",
     }
-    duration = f"{seconds}s" if seconds else "600s"
+    duration = f"{max(1, round(seconds))}s" if seconds else "600s"
     out = subprocess.run(
         ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{duration}", "--latency", "-s", str(ROOT / "bench" / "signed.lua"), url],
         env=env,
@@ -279,8 +279,7 @@ def main() -> None:
         }
         kafka = measure_daemon("kafka", workdir, files, kafka_bus)
     finally:
-        broker.terminate()
-        broker.wait(10)
+        stop_broker(broker)
     out = table(bare, embedded, kafka)
     print(out)
     results = ROOT / "bench" / "results"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Creates .venv and installs orderhub into it: `run` (the daemon) or `test` (plus what the tests need).
+# Creates .venv and installs orderhub into it: `run` (the daemon), `test` (plus what the tests need)
+# or `bench` (plus the load generator).
 # On a fresh Debian/Ubuntu machine it installs the missing system packages first (as root or via sudo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,8 @@ PYTHON=${PYTHON:-python3}
 # system packages the test suite needs (later parts add Dovecot, PostgreSQL, Chromium here)
 APT_TEST=(ca-certificates)
 APT_RUN=()
+# `make bench` drives load with wrk
+APT_BENCH=(wrk)
 
 apt_install() {
   local missing=()
@@ -33,8 +36,9 @@ if [ ! -x .venv/bin/python ]; then
   fi
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-if [ "$what" = test ]; then
+if [ "$what" = test ] || [ "$what" = bench ]; then
   command -v dpkg >/dev/null && apt_install "${APT_TEST[@]}"
+  [ "$what" = bench ] && command -v dpkg >/dev/null && apt_install "${APT_BENCH[@]}"
   .venv/bin/python -m pip install -q -e '.[test]'
 else
   [ ${#APT_RUN[@]} -gt 0 ] && command -v dpkg >/dev/null && apt_install "${APT_RUN[@]}"

@@ -282,3 +282,39 @@ async def test_kafka_start_without_a_broker_raises_bus_error_naming_the_address(
     assert await bus.ping() is False
     with pytest.raises(BusError):
         await bus.publish([OutMessage("orders", b"x")])
+
+
+@pytest.mark.kafka
+async def test_kafka_commit_after_the_group_moved_the_partitions_is_dropped_not_raised(kafka_bootstrap: str) -> None:
+    """A rebalance during a slow batch makes the broker refuse the commit; the next owner gets the
+    batch again (consumers are idempotent), so the stage must carry on instead of failing."""
+    from aiokafka.errors import CommitFailedError, KafkaConnectionError
+
+    bus = KafkaBus(
+        kafka_bootstrap,
+        topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
+        enable_idempotence=False,
+        session_timeout_ms=1000,
+        heartbeat_interval_ms=200,
+    )
+    await bus.start()
+    try:
+        await bus.publish([OutMessage("orders", b"one", key="k")])
+        subscription = await bus.subscribe("orders", group("moved"))
+        batch = await fetch_n(subscription, 1)
+        assert values(batch) == [b"one"]
+
+        async def refused(offsets: object) -> None:
+            raise CommitFailedError("the group has already rebalanced")
+
+        subscription._consumer.commit = refused  # type: ignore[method-assign]
+        await subscription.commit(batch)  # no exception: ownership moved, the batch comes again
+
+        async def unreachable(offsets: object) -> None:
+            raise KafkaConnectionError("connection refused")
+
+        subscription._consumer.commit = unreachable  # type: ignore[method-assign]
+        with pytest.raises(BusError, match="could not commit offsets"):
+            await subscription.commit(batch)  # a real failure still surfaces
+    finally:
+        await bus.close()

