@@ -122,7 +122,8 @@ def validate_group(
 
 def uses_999(version: str) -> bool:
     """True when a group of `version` (GS08) is acknowledged with a 999 (005010 and later)."""
-    return version[:6].isdigit() and version[:6] >= "005010"
+    base = version[:6]
+    return len(base) == 6 and base.isdigit() and base >= "005010"
 
 
 def _segment(tag: str, *elements: str) -> Segment:
