@@ -20,8 +20,9 @@ ISA_ELEMENTS = 16
 MAX_ISA_LENGTH = 1024  # a fixed-width ISA is 106 bytes; padding and wrapping stay well below this
 TERMINATOR_WINDOW = 256  # how far past ISA16 the next segment tag is looked for
 MAX_TERMINATOR_LENGTH = 4  # a 3-byte UTF-8 character read as latin-1 is the longest seen
-LOOKAHEAD = MAX_ISA_LENGTH + TERMINATOR_WINDOW
+LOOKAHEAD = MAX_ISA_LENGTH + TERMINATOR_WINDOW * 5  # room for the ISA16 check on the next segments
 
+_NON_WHITESPACE_RUN = re.compile(r"[^ \t\r\n]+")
 _TAG_CACHE: dict[str, re.Pattern[str]] = {}
 
 
@@ -72,8 +73,10 @@ def _terminator(text: str, start: int, separator: str) -> tuple[str, int]:
     if match is None:
         return text[start : start + 1], -1
     gap = text[start : match.start()]
-    terminator = gap.rstrip(WHITESPACE) or gap[:1]
-    if len(terminator) > MAX_TERMINATOR_LENGTH:
+    run = _NON_WHITESPACE_RUN.match(gap)
+    terminator = run.group() if run else ""
+    # "~~" is a terminator followed by an empty segment, not a two-character terminator.
+    if not terminator or len(terminator) > MAX_TERMINATOR_LENGTH or terminator.count(terminator[0]) > 1:
         terminator = gap[:1]
     return terminator, match.start()
 

@@ -57,9 +57,11 @@ def serialize(document: X12Document) -> bytes:
     return "".join(iter_document(document)).encode("latin-1")
 
 
-def _check(segment: Segment, delimiters: Delimiters, values: Iterable[str]) -> None:
+def _check(segment: Segment, delimiters: Delimiters, values: Iterable[str], skip: int = 0) -> None:
     reserved = [d for d in (delimiters.element, delimiters.segment, delimiters.repetition) if d]
     for position, value in enumerate(values, 1):
+        if position == skip:
+            continue
         for delimiter in reserved:
             if delimiter in value:
                 raise WriteError(
@@ -109,7 +111,7 @@ class X12Writer:
         d = self.delimiters
         if segment.tag == "ISA":
             values = _isa_elements(segment, d)
-            _check(segment, d, values[:15])
+            _check(segment, d, values[:15], skip=11 if d.repetition else 0)  # ISA11 holds the repetition
         else:
             values = list(segment.elements)
             while values and not values[-1]:

@@ -10,7 +10,7 @@ the last segment as `SegmentReader.trailer`, so the serializer can give the file
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from typing import BinaryIO
 
 from orderhub.x12._errors import TokenizeError
@@ -39,7 +39,96 @@ def _split_key(terminator: str, suffix: str) -> str:
 
 
 def _is_isa(body: str) -> bool:
-    return body.startswith("ISA") and len(body) > 3 and not body[3].isalnum() and body[3] not in WHITESPACE
+    return body.startswith("ISA") and (len(body) == 3 or not body[3].isalnum())
+
+
+class _Cursor:
+    """Where reading stands: the undigested text and the file position of `buf[pos]`."""
+
+    __slots__ = ("base", "buf", "eof", "line", "newline", "ordinal", "pending", "pos")
+
+    def __init__(self) -> None:
+        self.buf = ""
+        self.pos = 0
+        self.base = 0  # file offset of buf[0]
+        self.eof = False
+        self.line = 1  # line of buf[pos]
+        self.ordinal = 0  # segments read so far
+        self.pending = ""  # trivia read but not yet given to a segment
+        self.newline = ""
+
+
+_ISA_AHEAD, _NEED_MORE = 1, 2
+
+
+def _cut(cursor: _Cursor, key: str, separator: str, terminator: str) -> Generator[Segment, None, int]:
+    """Yield the segments whose terminator is in the buffer; stop before an ISA or at the buffer's end.
+
+    The hot loop: kept small and first in its function because per-segment cost matters here.
+    """
+    buf, pos, line, ordinal, pending = cursor.buf, cursor.pos, cursor.line, cursor.ordinal, cursor.pending
+    base, newline, step = cursor.base, cursor.newline, len(key)
+    after_terminator = key[len(terminator) :]
+    find, count = buf.find, buf.count
+    while True:
+        j = find(key, pos)
+        if j < 0:
+            break
+        piece = buf[pos:j]
+        if piece and piece[0] in WHITESPACE:
+            body = piece.lstrip(WHITESPACE)
+            lead = len(piece) - len(body)
+            if not body:  # an empty segment: keep it, and its terminator, as trivia
+                pending += piece + key
+                line += count(newline, pos, j + step)
+                pos = j + step
+                continue
+            trivia = pending + piece[:lead]
+            seg_line = line + count(newline, pos, pos + lead)
+        elif piece:
+            body, lead, trivia, seg_line = piece, 0, pending, line
+        else:
+            pending += key
+            line += key.count(newline)
+            pos = j + step
+            continue
+        if body[:3] == "ISA" and _is_isa(body):
+            cursor.pos, cursor.line, cursor.ordinal, cursor.pending = pos, line, ordinal, pending
+            return _ISA_AHEAD
+        elements = body.split(separator)
+        ordinal += 1
+        segment = Segment(elements[0], elements[1:], ordinal, seg_line, base + pos + lead, trivia, terminator)
+        line = seg_line + count(newline, pos + lead, j + step)
+        pending = after_terminator
+        pos = j + step
+        yield segment
+    cursor.pos, cursor.line, cursor.ordinal, cursor.pending = pos, line, ordinal, pending
+    return _NEED_MORE
+
+
+def _last(cursor: _Cursor, separator: str, terminator: str) -> tuple[Segment | None, str]:
+    """The segment after the last terminator at the end of the file (if any) and the trailing text."""
+    piece = cursor.buf[cursor.pos :]
+    body = piece.lstrip(WHITESPACE)
+    if not body:
+        return None, cursor.pending + piece
+    lead = len(piece) - len(body)
+    core = body.rstrip(WHITESPACE)
+    tail = body[len(core) :]
+    end = ""
+    if terminator.strip(WHITESPACE) == "" and tail.startswith(terminator):
+        end, tail = terminator, tail[len(terminator) :]
+    elements = core.split(separator)
+    segment = Segment(
+        elements[0],
+        elements[1:],
+        cursor.ordinal + 1,
+        cursor.line + cursor.buf.count(cursor.newline, cursor.pos, cursor.pos + lead),
+        cursor.base + cursor.pos + lead,
+        cursor.pending + piece[:lead],
+        end,
+    )
+    return segment, tail
 
 
 class SegmentReader:
@@ -78,147 +167,98 @@ class SegmentReader:
     def __iter__(self) -> Iterator[Segment]:
         return self._segments(self._chunks())
 
+    @staticmethod
+    def _fill(cursor: _Cursor, source: Iterator[str]) -> None:
+        chunk = next(source, None)
+        if chunk is None:
+            cursor.eof = True
+        else:
+            cursor.buf, cursor.base, cursor.pos = cursor.buf[cursor.pos :] + chunk, cursor.base + cursor.pos, 0
+
+    def _header(self, cursor: _Cursor, source: Iterator[str]) -> Iterator[Segment]:
+        """Read up to and including the next ISA (or, with an override and no ISA, set up for a fragment).
+
+        Sets `self.delimiters`; yields the ISA segment; yields nothing at the end of the file.
+        """
+        while True:
+            while not cursor.eof and len(cursor.buf) - cursor.pos < LOOKAHEAD:
+                self._fill(cursor, source)
+            buf, pos = cursor.buf, cursor.pos
+            if not cursor.newline:
+                cursor.newline = "\n" if "\n" in buf or "\r" not in buf else "\r"
+            start = pos + 3 if cursor.base + pos == 0 and buf.startswith(BOM) else pos
+            begin = _skip_whitespace(buf, start)
+            if begin < len(buf):
+                break
+            if cursor.eof:
+                self.trailer = cursor.pending + buf[pos:]
+                self.delimiters = None
+                return
+            cursor.pending += buf[pos:begin]
+            cursor.line += buf.count(cursor.newline, pos, begin)
+            cursor.pos = begin
+        line = cursor.line + buf.count(cursor.newline, pos, begin)
+        if _is_isa(buf[begin : begin + 4]):
+            cursor.ordinal += 1
+            header = read_isa(
+                buf,
+                begin,
+                trivia=cursor.pending + buf[pos:begin],
+                offset=cursor.base + begin,
+                line=line,
+                ordinal=cursor.ordinal,
+                override=self._override,
+            )
+            self.findings.extend(header.findings)
+            self.delimiters = header.delimiters
+            self.delimiters_seen.append(header.delimiters)
+            cursor.line = line + buf.count(cursor.newline, begin, header.end)
+            cursor.pos, cursor.pending = header.end, ""
+            self._suffix = header.suffix
+            yield header.segment
+        elif self._override is not None and cursor.ordinal == 0:
+            self.delimiters = self._override
+            self.delimiters_seen.append(self._override)
+            self._suffix = ""
+        else:
+            raise TokenizeError(
+                f"expected an ISA segment, found {buf[begin : begin + 20]!r}",
+                offset=cursor.base + begin,
+                line=line,
+                segment_ordinal=cursor.ordinal + 1,
+                code="022",
+                code_source="TA1",
+            )
+
     def _segments(self, chunks: Iterable[str]) -> Iterator[Segment]:
         source = iter(chunks)
-        buf, pos, base, eof = "", 0, 0, False
-        line, ordinal = 1, 0
-        pending = ""  # trivia read but not yet given to a segment
-        newline = ""
-        need_header = True
-        separator = terminator = key = suffix = ""
-        max_length = self._max_segment_length
-
+        cursor = _Cursor()
+        self._suffix = ""
         while True:
-            if need_header:
-                while not eof and len(buf) - pos < LOOKAHEAD:
-                    chunk = next(source, None)
-                    if chunk is None:
-                        eof = True
-                    else:
-                        buf, base, pos = buf[pos:] + chunk, base + pos, 0
-                if not newline:
-                    newline = "\n" if "\n" in buf or "\r" not in buf else "\r"
-                start = pos + 3 if base + pos == 0 and buf.startswith(BOM) else pos
-                begin = _skip_whitespace(buf, start)
-                if begin == len(buf):
-                    if eof:
-                        self.trailer = pending + buf[pos:]
-                        return
-                    pending += buf[pos:begin]
-                    line += buf.count(newline, pos, begin)
-                    pos = begin
-                    continue
-                if _is_isa(buf[begin : begin + 4]):
-                    trivia = pending + buf[pos:begin]
-                    isa_line = line + buf.count(newline, pos, begin)
-                    ordinal += 1
-                    header = read_isa(
-                        buf,
-                        begin,
-                        trivia=trivia,
-                        offset=base + begin,
-                        line=isa_line,
-                        ordinal=ordinal,
-                        override=self._override,
-                    )
-                    self.findings.extend(header.findings)
-                    self.delimiters = header.delimiters
-                    self.delimiters_seen.append(header.delimiters)
-                    line = isa_line + buf.count(newline, begin, header.end)
-                    pos, pending = header.end, ""
-                    suffix = header.suffix
-                    yield header.segment
-                elif self._override is not None and ordinal == 0:
-                    self.delimiters = self._override
-                    self.delimiters_seen.append(self._override)
-                    suffix = ""
-                else:
-                    found = buf[begin : begin + 20]
-                    raise TokenizeError(
-                        f"expected an ISA segment, found {found!r}",
-                        offset=base + begin,
-                        line=line + buf.count(newline, pos, begin),
-                        segment_ordinal=ordinal + 1,
-                        code="022",
-                        code_source="TA1",
-                    )
-                assert self.delimiters is not None
-                separator, terminator = self.delimiters.element, self.delimiters.segment
-                key = _split_key(terminator, suffix)
-                after_terminator = key[len(terminator) :]
-                need_header = False
-
-            j = buf.find(key, pos)
-            if j < 0:
-                if not eof:
-                    if len(buf) - pos > max_length:
-                        raise TokenizeError(
-                            f"no segment terminator {terminator!r} within {max_length} bytes",
-                            offset=base + pos,
-                            line=line,
-                            segment_ordinal=ordinal + 1,
-                        )
-                    chunk = next(source, None)
-                    if chunk is None:
-                        eof = True
-                    else:
-                        buf, base, pos = buf[pos:] + chunk, base + pos, 0
-                    continue
-                piece = buf[pos:]
-                body = piece.lstrip(WHITESPACE)
-                if not body:
-                    self.trailer = pending + piece
-                    return
-                if _is_isa(body):
-                    need_header = True
-                    continue
-                lead = len(piece) - len(body)
-                core = body.rstrip(WHITESPACE)
-                tail = body[len(core) :]
-                end = ""
-                if terminator.strip(WHITESPACE) == "" and tail.startswith(terminator):
-                    end, tail = terminator, tail[len(terminator) :]
-                elements = core.split(separator)
-                yield Segment(
-                    elements[0],
-                    elements[1:],
-                    ordinal + 1,
-                    line + buf.count(newline, pos, pos + lead),
-                    base + pos + lead,
-                    pending + piece[:lead],
-                    end,
-                )
-                self.trailer = tail
+            yield from self._header(cursor, source)
+            delimiters = self.delimiters
+            if delimiters is None:
                 return
-
-            piece = buf[pos:j]
-            if piece and piece[0] in WHITESPACE:
-                body = piece.lstrip(WHITESPACE)
-                lead = len(piece) - len(body)
-                if not body:  # an empty segment: keep it, and its terminator, as trivia
-                    pending += piece + key
-                    line += buf.count(newline, pos, j + len(key))
-                    pos = j + len(key)
-                    continue
-                trivia = pending + piece[:lead]
-                seg_line = line + buf.count(newline, pos, pos + lead)
-            elif piece:
-                body, lead, trivia, seg_line = piece, 0, pending, line
-            else:
-                pending += key
-                line += key.count(newline)
-                pos = j + len(key)
-                continue
-            if body[:3] == "ISA" and _is_isa(body):
-                need_header = True
-                continue
-            elements = body.split(separator)
-            ordinal += 1
-            segment = Segment(elements[0], elements[1:], ordinal, seg_line, base + pos + lead, trivia, terminator)
-            line = seg_line + buf.count(newline, pos + lead, j + len(key))
-            pending = after_terminator
-            pos = j + len(key)
-            yield segment
+            separator, terminator = delimiters.element, delimiters.segment
+            key = _split_key(terminator, self._suffix)
+            while True:
+                if (yield from _cut(cursor, key, separator, terminator)) == _ISA_AHEAD:
+                    break
+                if _is_isa(cursor.buf[cursor.pos : cursor.pos + LOOKAHEAD].lstrip(WHITESPACE)[:4]):
+                    break  # the next interchange may use another terminator: read its ISA first
+                if cursor.eof:
+                    segment, self.trailer = _last(cursor, separator, terminator)
+                    if segment is not None:
+                        yield segment
+                    return
+                if len(cursor.buf) - cursor.pos > self._max_segment_length:
+                    raise TokenizeError(
+                        f"no segment terminator {terminator!r} within {self._max_segment_length} bytes",
+                        offset=cursor.base + cursor.pos,
+                        line=cursor.line,
+                        segment_ordinal=cursor.ordinal + 1,
+                    )
+                self._fill(cursor, source)
 
 
 def iter_segments(
