@@ -180,3 +180,30 @@ async def test_api_needs_the_token(hub_client: tuple[Hub, httpx.AsyncClient]) ->
     assert (await client.get("/api/orders")).status_code == 200
     missing = await client.get("/api/orders/shop-a%3Anope")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
+async def test_embedded_bus_gets_each_revision_once_in_the_same_transaction(
+    hub_client: tuple[Hub, httpx.AsyncClient],
+) -> None:
+    """On the embedded bus the store writes bus messages in its own transactions: no outbox hop."""
+    hub, client = hub_client
+    first = orjson.dumps(synthetic_order(6, updated_at="2026-11-20T23:50:00-05:00"))
+    newer = orjson.dumps(synthetic_order(6, updated_at="2026-11-20T23:55:00-05:00", note="ring twice"))
+    assert (await post_shopify(client, first, "evt-6a")).status_code == 200
+    assert (await post_shopify(client, first, "evt-6a")).json()["duplicate"] is True
+    await wait_order(client, "shop-a:6")
+    assert (await post_shopify(client, newer, "evt-6b")).status_code == 200
+    await wait_order(client, "shop-a:6", revision=2)
+
+    async def topic(name: str) -> list[Any]:
+        subscription = await hub.bus.subscribe(name, f"reader-{name}")
+        try:
+            return await subscription.fetch(100, timeout=0.2)
+        finally:
+            await subscription.close()
+
+    orders = await topic("orders")
+    assert [(m.key, dict(m.headers)["revision"]) for m in orders] == [("shop-a:6", b"1"), ("shop-a:6", b"2")]
+    assert orjson.loads(orders[1].value)["notes"] == ["ring twice"]
+    assert len(await topic("raw")) == 2  # the duplicate delivery announces nothing
+    assert await hub.store.outbox_peek(10) == []

@@ -117,6 +117,29 @@ class EmbeddedBus:
             if event is not None:
                 event.set()
 
+    def write_in_transaction(self, conn: sqlite3.Connection, message: OutMessage) -> None:
+        """Publish as part of a caller's own write on this bus's database: the message is durable, and
+        visible, exactly when that transaction commits. Call `notify()` after the commit."""
+        conn.execute(
+            "INSERT INTO bus_messages (topic, key, value, headers, ts_ms) VALUES (?, ?, ?, ?, ?)",
+            (
+                self._prefix + message.topic,
+                message.key,
+                message.value,
+                _pack_headers(message.headers),
+                time.time_ns() // 1_000_000,
+            ),
+        )
+
+    def shares(self, db: Database) -> bool:
+        return db is self._db
+
+    def notify(self) -> None:
+        """Wake this process's fetchers after messages were written with `write_in_transaction`."""
+        wakeups, self._wakeups = self._wakeups, {}
+        for event in wakeups.values():
+            event.set()
+
     async def subscribe(self, topic: str, group: str) -> EmbeddedSubscription:
         self._check_open()
         physical = self._prefix + topic

@@ -11,6 +11,7 @@ import structlog
 
 from orderhub._sqlite import Database
 from orderhub.bus.base import Bus
+from orderhub.bus.embedded import EmbeddedBus
 from orderhub.bus.factory import make_bus
 from orderhub.connectors import Connector
 from orderhub.mapping import Mapping
@@ -37,6 +38,11 @@ class Hub:
         self.db = Database(config.db_path)
         self.store = SqliteStore(self.db)
         self.bus: Bus = make_bus(config.bus, self.db)
+        # On the embedded bus (same file) messages are written in the store's own transactions;
+        # on Kafka they go through the outbox and the relay.
+        self._embedded = self.bus if isinstance(self.bus, EmbeddedBus) and self.bus.shares(self.db) else None
+        if self._embedded is not None:
+            self.store.publish_through(self._embedded.write_in_transaction)
         self.relay = Relay(self.store, self.bus)
         self.connectors: dict[str, Connector] = {c.name: c for c in build_connectors(config, self)}
         self._tasks: list[asyncio.Task[None]] = []
@@ -45,7 +51,7 @@ class Hub:
     # Intake: what connectors and webhook handlers hand payloads to ---------------------------------
     async def accept(self, raw: RawIn) -> Receipt:
         receipt = await self.store.accept_raw(raw)
-        self.relay.wake()
+        self._published()
         self.metrics.accepted.labels(raw.connector).inc()
         if receipt.duplicate:
             self.metrics.duplicate.labels(raw.connector).inc()
@@ -65,8 +71,14 @@ class Hub:
             )
         return connector.mapping_for(raw), connector.account
 
+    def _published(self) -> None:
+        if self._embedded is not None:
+            self._embedded.notify()
+        else:
+            self.relay.wake()
+
     def _observe(self, result: BatchResult) -> None:
-        self.relay.wake()
+        self._published()
         now = time.time()
         connector_of = {raw.receipt: raw.connector for raw in result.done}
         for applied in result.applied:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,7 +83,11 @@ def raw_message(receipt: int, raw: RawIn, sha256: str) -> OutMessage:
     return OutMessage(topic="raw", value=value, key=raw.connector)
 
 
-def _queue(conn: sqlite3.Connection, message: OutMessage) -> None:
+Enqueue = Callable[[sqlite3.Connection, OutMessage], None]
+
+
+def queue_in_outbox(conn: sqlite3.Connection, message: OutMessage) -> None:
+    """The default: the outbox relay publishes the message after this transaction commits."""
     conn.execute(
         "INSERT INTO outbox (topic, key, value, headers) VALUES (?, ?, ?, ?)",
         (message.topic, message.key, message.value, orjson.dumps([[k, v.decode()] for k, v in message.headers])),
@@ -104,6 +108,12 @@ class SqliteStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.add_schema(SCHEMA)
+        self._enqueue: Enqueue = queue_in_outbox
+
+    def publish_through(self, enqueue: Enqueue) -> None:
+        """Write bus messages with `enqueue` inside the transaction of the state they announce (the
+        embedded bus on this same file) instead of through the outbox and its relay."""
+        self._enqueue = enqueue
 
     async def open(self) -> None:
         self.db.open()
@@ -131,6 +141,7 @@ class SqliteStore:
         sha256 = sha256_hex(raw.body)
         headers = orjson.dumps(raw.headers).decode()
         received_at = _iso(raw.received_at)
+        enqueue = self._enqueue
 
         def write(conn: sqlite3.Connection) -> Receipt:
             conn.execute(
@@ -154,7 +165,7 @@ class SqliteStore:
             )
             receipt = int(cursor.lastrowid or 0)
             if not duplicate:
-                _queue(conn, raw_message(receipt, raw, sha256))
+                enqueue(conn, raw_message(receipt, raw, sha256))
             return Receipt(id=receipt, sha256=sha256, duplicate=duplicate)
 
         result: Receipt = await self._write(write)
@@ -209,12 +220,14 @@ class SqliteStore:
         failures: Sequence[tuple[int, str, OutMessage]],
         done: Sequence[int],
     ) -> list[Applied]:
+        enqueue = self._enqueue
+
         def write(conn: sqlite3.Connection) -> list[Applied]:
             now = _now()
-            applied = [_apply(conn, item, now) for item in writes]
+            applied = [_apply(conn, item, now, enqueue) for item in writes]
             for receipt, error, dlq in failures:
                 conn.execute("UPDATE raw_receipts SET state = 'failed', error = ? WHERE id = ?", (error, receipt))
-                _queue(conn, dlq)
+                enqueue(conn, dlq)
             conn.executemany("UPDATE raw_receipts SET state = 'done' WHERE id = ?", [(r,) for r in done])
             return applied
 
@@ -307,7 +320,7 @@ def read_timeline(conn: sqlite3.Connection, order_id: str) -> list[TimelineEntry
     return [TimelineEntry(r[0], r[1], r[2], orjson.loads(r[3])) for r in rows]
 
 
-def _apply(conn: sqlite3.Connection, item: OrderWrite, now: str) -> Applied:
+def _apply(conn: sqlite3.Connection, item: OrderWrite, now: str, enqueue: Enqueue) -> Applied:
     """The revision rules of CONTRACTS.md, for one incoming order."""
     order = item.order
     order_id: str = order["id"]
@@ -381,7 +394,7 @@ def _apply(conn: sqlite3.Connection, item: OrderWrite, now: str) -> Applied:
     )
     event = "cancelled" if order["status"] == "cancelled" and outcome == "revised" else outcome
     _timeline(conn, order_id, now, event, revision, detail)
-    _queue(
+    enqueue(
         conn,
         OutMessage(topic="orders", key=order_id, value=body, headers=(("revision", str(revision).encode()),)),
     )
