@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from orderhub.x12._envelopes import FunctionalGroup
+from orderhub.x12._envelopes import FunctionalGroup, Interchange
+from orderhub.x12._findings import Finding
 from orderhub.x12._segments import Delimiters, Segment
 from orderhub.x12._serializer import X12Writer
 from orderhub.x12._specs import SpecLibrary
@@ -139,7 +140,7 @@ def _copy_of_bad_data(value: str, delimiters: Delimiters) -> str:
         c for d in (delimiters.element, delimiters.component, delimiters.segment, delimiters.repetition) if d for c in d
     }
     cleaned = "".join(ch for ch in value if ch not in reserved and 0x20 <= ord(ch) != 0x7F)
-    return cleaned.strip()[:99]
+    return cleaned.rstrip()[:99]  # leading spaces are data in an AN value, trailing ones are padding
 
 
 def _position_in_segment(finding: ValidationFinding, with_repetition: bool) -> str:
@@ -241,12 +242,15 @@ def build_ta1(isa: Segment, note_code: str = "000", acknowledgment_code: str | N
     Without `acknowledgment_code`, note "000" (no error) gives A and any other code R.
     """
     code = acknowledgment_code or ("A" if note_code == "000" else "R")
-    return _segment("TA1", isa.element(13), isa.element(9), isa.element(10), code, note_code)
+    control = isa.element(13).strip()
+    return _segment(
+        "TA1", control.zfill(9) if control.isdigit() else control, isa.element(9), isa.element(10), code, note_code
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class InterchangeParties:
-    """Who the acknowledgment goes from and to (the received ISA/GS values, swapped)."""
+    """Who an interchange goes from and to: ISA05..ISA08 and GS02 / GS03."""
 
     sender_qualifier: str  # ISA05
     sender_id: str  # ISA06
@@ -255,27 +259,51 @@ class InterchangeParties:
     application_sender: str  # GS02
     application_receiver: str  # GS03
 
+    @classmethod
+    def replying_to(cls, interchange: Interchange) -> InterchangeParties:
+        """The received interchange's parties swapped: our answer goes back to its sender."""
+        first = interchange.groups[0] if interchange.groups else None
+        return cls(
+            sender_qualifier=interchange.receiver_qualifier,
+            sender_id=interchange.receiver_id,
+            receiver_qualifier=interchange.sender_qualifier,
+            receiver_id=interchange.sender_id,
+            application_sender=first.receiver.strip() if first else interchange.receiver_id,
+            application_receiver=first.sender.strip() if first else interchange.sender_id,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundGroup:
+    """One GS..GE group to write: its GS08, GS06, and its sets (each ST..SE, SE01 already right)."""
+
+    version: str
+    control_number: int
+    transaction_sets: Sequence[Sequence[Segment]]
+    functional_id: str = "FA"
+
 
 def render_interchange(
-    transaction_sets: Sequence[Sequence[Segment]],
+    groups: Sequence[OutboundGroup],
     *,
     parties: InterchangeParties,
     delimiters: Delimiters,
     interchange_control_number: int,
-    group_control_number: int,
-    version: str,
     when: datetime,
-    functional_id: str = "FA",
     usage_indicator: str = "P",
     ta1: Segment | None = None,
     newline: str = "",
 ) -> bytes:
-    """A complete interchange: ISA, [TA1], GS, the sets (each ST..SE as given), GE, IEA."""
-    interchange_version = "00501" if uses_999(version) else "00401"
-    repetition = delimiters.repetition or "^" if interchange_version >= "00402" else "U"
-    delimiters = Delimiters(
-        delimiters.element, delimiters.component, delimiters.segment, repetition if repetition != "U" else None
-    )
+    """A complete interchange: a 106-byte ISA, [TA1], each group GS..GE, IEA.
+
+    ISA12 is 00501 (ISA11 the repetition separator) when a group is 005010 or later, else 00401
+    (ISA11 "U").
+    """
+    modern = any(uses_999(group.version) for group in groups)
+    interchange_version = "00501" if modern else "00401"
+    repetition = (delimiters.repetition or "^") if modern else None
+    delimiters = Delimiters(delimiters.element, delimiters.component, delimiters.segment, repetition)
+    control = f"{interchange_control_number:09d}"
     isa = _segment(
         "ISA",
         "00",
@@ -288,9 +316,9 @@ def render_interchange(
         parties.receiver_id,
         when.strftime("%y%m%d"),
         when.strftime("%H%M"),
-        repetition,
+        repetition or "U",
         interchange_version,
-        f"{interchange_control_number:09d}",
+        control,
         "0",
         usage_indicator,
         delimiters.component,
@@ -298,22 +326,81 @@ def render_interchange(
     segments: list[Segment] = [isa]
     if ta1 is not None:
         segments.append(ta1)
-    if transaction_sets:
+    for group in groups:
         segments.append(
             _segment(
                 "GS",
-                functional_id,
+                group.functional_id,
                 parties.application_sender,
                 parties.application_receiver,
                 when.strftime("%Y%m%d"),
                 when.strftime("%H%M"),
-                str(group_control_number),
+                str(group.control_number),
                 "X",
-                version,
+                group.version,
             )
         )
-        for transaction_set in transaction_sets:
+        for transaction_set in group.transaction_sets:
             segments.extend(transaction_set)
-        segments.append(_segment("GE", str(len(transaction_sets)), str(group_control_number)))
-    segments.append(_segment("IEA", "1" if transaction_sets else "0", f"{interchange_control_number:09d}"))
+        segments.append(_segment("GE", str(len(group.transaction_sets)), str(group.control_number)))
+    segments.append(_segment("IEA", str(len(groups)), control))
     return X12Writer(delimiters, newline).write(segments)
+
+
+def interchange_note_code(interchange: Interchange, findings: Sequence[Finding]) -> str:
+    """TA105 for a received interchange: the first interchange-level finding inside it, else "000"."""
+    first = interchange.isa.ordinal
+    last = interchange.iea.ordinal if interchange.iea is not None else None
+    for finding in findings:
+        inside = finding.segment_ordinal >= first and (last is None or finding.segment_ordinal <= last)
+        if inside and finding.code_source == "TA1" and finding.code:
+            return finding.code
+    return "000"
+
+
+def acknowledge_interchange(
+    interchange: Interchange,
+    *,
+    interchange_control_number: int,
+    group_control_number: int,
+    set_control_number: int,
+    when: datetime,
+    findings: Sequence[Finding] = (),
+    delimiters: Delimiters = DEFAULT_DELIMITERS,
+    library: SpecLibrary | None = None,
+    newline: str = "",
+) -> bytes:
+    """The acknowledgment interchange for one received interchange.
+
+    Every received group gets a 997 or a 999 (ST02 from `set_control_number` up, four digits at
+    least); 997s travel in one 004010 FA group and 999s in one 005010X231A1 FA group (GS06 from
+    `group_control_number` up). A TA1 comes first when ISA14 asks for one; its note code is the
+    first interchange-level finding of the reader (`findings`) inside this interchange.
+    """
+    acks_997: list[list[Segment]] = []
+    acks_999: list[list[Segment]] = []
+    next_set = set_control_number
+    for group in interchange.groups:
+        result = validate_group(group, interchange.delimiters, library=library)
+        ack = build_acknowledgment(result, f"{next_set:04d}", delimiters)
+        (acks_999 if uses_999(result.version) else acks_997).append(ack)
+        next_set += 1
+    groups: list[OutboundGroup] = []
+    for version, acks in (("004010", acks_997), (IMPLEMENTATION_999, acks_999)):
+        if acks:
+            groups.append(OutboundGroup(version, group_control_number + len(groups), acks))
+    ta1 = None
+    if interchange.ack_requested:
+        # The groups were read and are acknowledged, so an interchange error is "accepted with errors".
+        note = interchange_note_code(interchange, findings)
+        ta1 = build_ta1(interchange.isa, note, "A" if note == "000" else "E")
+    return render_interchange(
+        groups,
+        parties=InterchangeParties.replying_to(interchange),
+        delimiters=delimiters,
+        interchange_control_number=interchange_control_number,
+        when=when,
+        usage_indicator=interchange.usage or "P",
+        ta1=ta1,
+        newline=newline,
+    )

@@ -52,6 +52,7 @@ class ElementDef:
     min_length: int
     max_length: int
     codes: frozenset[str] | None  # None: any value of the type
+    codes_partial: bool = False  # the list names only common codes: a value outside it is not rejected
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +172,7 @@ class _SegmentFile(_Strict):
 class _DictionaryFile(_Strict):
     elements: dict[str, tuple[str, str, int, int]]
     codes: dict[str, str] = {}
+    partial_code_lists: list[int] = []
     composites: dict[str, _CompositeFile] = {}
     segments: dict[str, _SegmentFile]
 
@@ -328,10 +330,16 @@ class SpecLibrary:
                     codes = codes | frozenset(overlay.data.add_codes[number].split())
             base_type = "N" if type_.startswith("N") else type_
             decimals = int(type_[1:]) if base_type == "N" and len(type_) > 1 else (0 if base_type == "N" else None)
-            defs[number] = ElementDef(number, name, base_type, decimals, min_length, max_length, codes)  # type: ignore[arg-type]
+            partial = int(number) in self._dictionary.partial_code_lists
+            defs[number] = ElementDef(number, name, base_type, decimals, min_length, max_length, codes, partial)  # type: ignore[arg-type]
         for number in self._dictionary.codes:
             if number not in defs:
                 raise SpecError(path, f"codes.{number}", f"element {number} is not defined under elements")
+        for index, partial_number in enumerate(self._dictionary.partial_code_lists):
+            if str(partial_number) not in self._dictionary.codes:
+                raise SpecError(
+                    path, f"partial_code_lists.{index}", f"element {partial_number} has no list under codes"
+                )
         return defs
 
     def _element_use(self, path: Path, text: str, where: str, elements: dict[str, ElementDef]) -> ElementUse:

@@ -414,10 +414,11 @@ class _ElementChecker:
             report(ELEMENT_TOO_LONG, f"{value!r} is longer than {definition.max_length}")
             return
         if definition.codes is not None and value not in definition.codes:
-            # The unit-of-measure and hierarchical-level lists are deliberately partial: a code
-            # outside them is noted, not a reason to reject the set.
-            partial = definition.number in {"355", "735"}
-            report(INVALID_CODE_VALUE, f"{value!r} is not a valid {definition.name} code", rejects=not partial)
+            report(
+                INVALID_CODE_VALUE,
+                f"{value!r} is not a valid {definition.name} code",
+                rejects=not definition.codes_partial,
+            )
 
     def _check_syntax(self, definition: SegmentDef, present: dict[int, bool]) -> None:
         tag = definition.tag

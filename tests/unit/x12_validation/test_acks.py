@@ -12,7 +12,9 @@ from orderhub.x12._acks import (
     DEFAULT_DELIMITERS,
     GroupResult,
     InterchangeParties,
+    OutboundGroup,
     SetResult,
+    acknowledge_interchange,
     build_997,
     build_999,
     build_acknowledgment,
@@ -127,12 +129,10 @@ def test_rendered_acknowledgment_reads_back_and_validates_as_a_997(corpus: Path)
     [group] = interchange.groups
     ack = build_997(validate_group(group, interchange.delimiters), "0001")
     data = render_interchange(
-        [ack],
+        [OutboundGroup("004010", 7, [ack])],
         parties=PARTIES,
         delimiters=DEFAULT_DELIMITERS,
         interchange_control_number=42,
-        group_control_number=7,
-        version="004010",
         when=WHEN,
         newline="\n",
     )
@@ -269,8 +269,6 @@ def test_interchange_with_only_a_ta1_has_no_group() -> None:
         parties=PARTIES,
         delimiters=DEFAULT_DELIMITERS,
         interchange_control_number=5,
-        group_control_number=1,
-        version="004010",
         when=WHEN,
         ta1=build_ta1(isa, "023"),
     )
@@ -282,14 +280,106 @@ def test_interchange_with_only_a_ta1_has_no_group() -> None:
 def test_999_interchange_is_00501_with_the_repetition_separator() -> None:
     group = GroupResult("PO", "17", "005010", [SetResult("850", "0001")])
     data = render_interchange(
-        [build_999(group, "0001")],
+        [OutboundGroup("005010X231A1", 1, [build_999(group, "0001")])],
         parties=PARTIES,
         delimiters=DEFAULT_DELIMITERS,
         interchange_control_number=1,
-        group_control_number=1,
-        version="005010X231A1",
         when=WHEN,
     ).decode("latin-1")
     isa = data[:106]
     assert isa.endswith("*^*00501*000000001*0*P*:~")
     assert data[106:].startswith("GS*FA*ORDERHUB*PARTNER*20261123*0805*1*X*005010X231A1~ST*999*0001*005010X231A1~")
+
+
+# --- a whole received interchange ---------------------------------------------------------------
+
+
+def acknowledge(data: bytes) -> list[str]:
+    document = parse(data)
+    [interchange] = document.interchanges
+    return (
+        acknowledge_interchange(
+            interchange,
+            interchange_control_number=100,
+            group_control_number=200,
+            set_control_number=1,
+            when=WHEN,
+            findings=document.findings,
+            newline="\n",
+        )
+        .decode("latin-1")
+        .splitlines()
+    )
+
+
+@pytest.mark.corpus
+def test_two_groups_of_one_interchange_get_two_997s_in_one_fa_group(corpus: Path) -> None:
+    assert acknowledge((corpus / "x12" / "other" / "mixed_810_850_two_gs.edi").read_bytes()) == [
+        "ISA*00*          *00*          *ZZ*RECEIVERISA    *ZZ*SENDERISA      *261123*0805*U*00401*000000100*0*T*:~",
+        "GS*FA*007326879*SENDERDEPT*20261123*0805*200*X*004010~",
+        "ST*997*0001~",
+        "AK1*IN*1~",
+        "AK2*810*000000001~",
+        "AK5*A~",
+        "AK2*810*000000002~",
+        "AK5*A~",
+        "AK9*A*2*2*2~",
+        "SE*8*0001~",
+        "ST*997*0002~",
+        "AK1*PO*165~",
+        "AK2*850*000191240~",
+        "AK3*N1*9*N1*8~",
+        "AK4*4*67*2~",
+        "AK5*R*5~",
+        "AK9*R*1*1*0~",
+        "SE*8*0002~",
+        "GE*2*200~",
+        "IEA*1*000000100~",
+    ]
+
+
+@pytest.mark.corpus
+def test_interchange_asking_for_a_ta1_gets_one_before_its_997(corpus: Path) -> None:
+    lines = acknowledge((corpus / "x12" / "856" / "oop_003060_group.txt").read_bytes())
+    assert lines[1] == "TA1*000000001*010420*1312*A*000~"
+    assert lines[2] == "GS*FA*987654321*123456789*20261123*0805*200*X*004010~"
+    assert lines[6:10] == ["AK3*BSN*2**8~", "AK4*2*396*1~", "AK3*TD1*8*HL*8~", "AK4*1*103*5* BIN52~"]
+    assert lines[-5:-3] == ["AK5*R*5~", "AK9*R*1*1*0~"]
+
+
+@pytest.mark.corpus
+def test_005010_interchange_gets_a_999_in_an_00501_envelope(corpus: Path) -> None:
+    lines = acknowledge((corpus / "x12" / "855" / "stedi_005010_dropship_ack.edi").read_bytes())
+    assert lines[0].endswith("*^*00501*000000100*0*T*:~")
+    assert lines[1:] == [
+        "GS*FA*MYAPPID*ANOTAPPID*20261123*0805*200*X*005010X231A1~",
+        "ST*999*0001*005010X231A1~",
+        "AK1*PR*000001746*005010~",
+        "AK2*855*0001~",
+        "IK5*A~",
+        "AK9*A*1*1*1~",
+        "SE*6*0001~",
+        "GE*1*200~",
+        "IEA*1*000000100~",
+    ]
+
+
+def test_interchange_error_goes_into_the_ta1_note_code() -> None:
+    received = (
+        "ISA*00*          *00*          *ZZ*BUYER          *ZZ*SELLER         *261120*1200*U*00401*000000051*1*T*>~"
+        "GS*PO*BUYER*SELLER*20261120*1200*51*X*004010~ST*850*0001~BEG*00*SA*PO-1**20261120~"
+        "PO1*1*2*EA*9.95**VP*SKU-1~CTT*1~SE*5*0001~GE*1*51~IEA*1*000000052~"
+    )
+    lines = acknowledge(received.encode("latin-1"))
+    assert lines[1] == "TA1*000000051*261120*1200*E*001~"  # 001: ISA13 and IEA02 differ
+    assert lines[2:] == [
+        "GS*FA*SELLER*BUYER*20261123*0805*200*X*004010~",
+        "ST*997*0001~",
+        "AK1*PO*51~",
+        "AK2*850*0001~",
+        "AK5*A~",
+        "AK9*A*1*1*1~",
+        "SE*6*0001~",
+        "GE*1*200~",
+        "IEA*1*000000100~",
+    ]

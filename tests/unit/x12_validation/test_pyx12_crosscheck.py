@@ -21,6 +21,7 @@ from orderhub.x12._acks import (
     DEFAULT_DELIMITERS,
     GroupResult,
     InterchangeParties,
+    OutboundGroup,
     build_997,
     build_999,
     render_interchange,
@@ -56,12 +57,10 @@ def test_pyx12_accepts_our_997(group_with_one_bad_set: GroupResult, caplog: pyte
     ack = build_997(group_with_one_bad_set, "0001")
     assert [s.tag for s in ack] == ["ST", "AK1", "AK2", "AK5", "AK2", "AK3", "AK4", "AK5", "AK9", "SE"]
     data = render_interchange(
-        [ack],
+        [OutboundGroup("004010X098A1", 3, [ack])],
         parties=PARTIES,
         delimiters=DEFAULT_DELIMITERS,
         interchange_control_number=3,
-        group_control_number=3,
-        version="004010X098A1",
         when=datetime(2026, 11, 23, 8, 0),
         newline="\n",
     )
@@ -74,12 +73,10 @@ def test_pyx12_accepts_our_999(group_with_one_bad_set: GroupResult, caplog: pyte
     ack = build_999(group, "0001")
     assert [s.tag for s in ack] == ["ST", "AK1", "AK2", "IK5", "AK2", "IK3", "IK4", "IK5", "AK9", "SE"]
     data = render_interchange(
-        [ack],
+        [OutboundGroup("005010X231A1", 3, [ack])],
         parties=PARTIES,
         delimiters=DEFAULT_DELIMITERS,
         interchange_control_number=3,
-        group_control_number=3,
-        version="005010X231A1",
         when=datetime(2026, 11, 23, 8, 0),
         newline="\n",
     )
@@ -93,12 +90,10 @@ def test_pyx12_rejects_a_997_with_a_wrong_segment_count(
     ack = build_997(group_with_one_bad_set, "0001")
     ack[-1].elements[0] = "11"  # the cross-check would notice a wrong SE01
     data = render_interchange(
-        [ack],
+        [OutboundGroup("004010X098A1", 3, [ack])],
         parties=PARTIES,
         delimiters=DEFAULT_DELIMITERS,
         interchange_control_number=3,
-        group_control_number=3,
-        version="004010X098A1",
         when=datetime(2026, 11, 23, 8, 0),
     )
     valid, errors = pyx12_errors(data, caplog)
