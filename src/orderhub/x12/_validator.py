@@ -217,10 +217,26 @@ class _SetValidator:
         else:
             first = next(index for index, use in enumerate(self.uses) if use.tag == tag)
             if first <= self.last_table_index:
-                code, message = SEGMENT_OUT_OF_SEQUENCE, f"{tag} is not allowed after the segments before it"
+                code, message = SEGMENT_OUT_OF_SEQUENCE, f"{tag} is out of sequence here; {self._expected_here()}"
             else:
-                code, message = UNEXPECTED_SEGMENT, f"{tag} cannot occur here: its loop has not been started"
+                code, message = UNEXPECTED_SEGMENT, f"{tag} cannot occur here; {self._expected_here()}"
         self._segment_finding(segment, position, code, message, loop_id)
+
+    def _expected_here(self, limit: int = 8) -> str:
+        """The segment ids that could come next, as words for a message."""
+        tags: list[str] = []
+        for depth in range(len(self.stack) - 1, -1, -1):
+            frame = self.stack[depth]
+            first = 1 if depth > 0 else 0
+            start = first if not frame.loop.ordered else max(frame.pos, first)
+            for child in frame.loop.children[start:]:
+                tag = child.trigger.tag if isinstance(child, LoopDef) else child.tag
+                if tag not in tags:
+                    tags.append(tag)
+            if depth > 0 and frame.loop.trigger.tag not in tags:
+                tags.append(frame.loop.trigger.tag)  # a new iteration of the loop
+        shown = ", ".join(tags[:limit]) + (", ..." if len(tags) > limit else "")
+        return f"expected one of {shown}"
 
     def _segment_finding(self, segment: Segment, position: int, code: str, message: str, loop_id: str) -> None:
         self.findings.append(
@@ -408,15 +424,15 @@ class _ElementChecker:
                 return
             length = len(value)
         if length < definition.min_length:
-            report(ELEMENT_TOO_SHORT, f"{value!r} is shorter than {definition.min_length}")
+            report(ELEMENT_TOO_SHORT, f"{value!r} is too short: {_length_range(definition)}")
             return
         if length > definition.max_length:
-            report(ELEMENT_TOO_LONG, f"{value!r} is longer than {definition.max_length}")
+            report(ELEMENT_TOO_LONG, f"{value!r} is too long: {_length_range(definition)}")
             return
         if definition.codes is not None and value not in definition.codes:
             report(
                 INVALID_CODE_VALUE,
-                f"{value!r} is not a valid {definition.name} code",
+                f"{value!r} is not a valid code for {definition.name}; expected {_code_sample(definition.codes)}",
                 rejects=not definition.codes_partial,
             )
 
@@ -470,6 +486,17 @@ class _ElementChecker:
                     rest[0],
                     reference(rest[0]),
                 )
+
+
+def _length_range(definition: ElementDef) -> str:
+    if definition.min_length == definition.max_length:
+        return f"exactly {definition.min_length} characters"
+    return f"{definition.min_length} to {definition.max_length} characters"
+
+
+def _code_sample(codes: frozenset[str] | None, limit: int = 12) -> str:
+    ordered = sorted(codes or ())
+    return ", ".join(ordered[:limit]) + (f" ... ({len(ordered)} codes)" if len(ordered) > limit else "")
 
 
 def _is_date(value: str) -> bool:

@@ -266,3 +266,27 @@ def test_acknowledgment_sets_are_validated_too() -> None:
     assert validate_transaction_set(ack999, DELIMITERS, "005010X231A1") == []
     bad = transaction_set("997", "AK1*PO*17~AK2*850*0001~AK5*Q~AK9*A*1*1*1~")
     assert only(validate_transaction_set(bad, DELIMITERS, "004010")) == ("element", "7", 4, "AK5", "AK2", 1, None)
+
+
+# --- messages say what was expected ------------------------------------------------------------
+
+
+def test_messages_say_what_was_expected() -> None:
+    po = purchase_order(
+        "N1*ST*STORE~N4*AUSTIN*TEXAS~",
+        header="BEG*99*SA*PO-1**20261120~",
+        lines=PO_LINE + "BEG*00*SA*PO-2**20261120~",
+    )
+    messages = [f.message for f in validate_transaction_set(po, DELIMITERS, "004010")]
+    assert messages == [
+        "BEG01 '99' is not a valid code for Transaction Set Purpose Code; "
+        "expected 00, 01, 02, 03, 04, 05, 06, 07, 08, 10, 11, 12 ... (64 codes)",
+        "N402 'TEXAS' is too long: exactly 2 characters",
+        "BEG is out of sequence here; expected one of LIN, SI, CUR, CN1, PO3, CTP, PAM, MEA, ...",
+    ]
+
+
+def test_missing_segment_message_names_what_followed() -> None:
+    po = transaction_set("850", PO_LINE + PO_FOOTER)
+    [finding] = validate_transaction_set(po, DELIMITERS, "004010")
+    assert finding.message == "mandatory segment BEG is missing before PO1 (set position 2)"
