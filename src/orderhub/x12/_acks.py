@@ -7,6 +7,7 @@ ISA/GS..GE/IEA and writes them with the X12 writer (a fixed-width 106-byte ISA).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +30,8 @@ GROUP_VERSION_NOT_SUPPORTED = "2"
 GROUP_TRAILER_MISSING = "3"
 GROUP_CONTROL_NUMBER_MISMATCH = "4"
 GROUP_SET_COUNT_MISMATCH = "5"
+
+_VERSION = re.compile(r"^\d{6}")  # GS08: a release ("004010") and an optional convention suffix
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +67,20 @@ class GroupResult:
     group_errors: Sequence[str] = field(default_factory=tuple)
 
     @property
+    def rejected_as_a_whole(self) -> bool:
+        """The group itself cannot be processed (unknown functional id or version): no set is accepted."""
+        return GROUP_NOT_SUPPORTED in self.group_errors or GROUP_VERSION_NOT_SUPPORTED in self.group_errors
+
+    @property
     def accepted_count(self) -> int:
+        if self.rejected_as_a_whole:
+            return 0
         return sum(1 for s in self.sets if s.accepted)
 
     @property
     def acknowledgment_code(self) -> str:
         """AK901: A all accepted, E all accepted with errors noted, P some rejected, R all rejected."""
-        if GROUP_NOT_SUPPORTED in self.group_errors or GROUP_VERSION_NOT_SUPPORTED in self.group_errors:
+        if self.rejected_as_a_whole:
             return "R"
         accepted = self.accepted_count
         if self.sets and accepted == 0:
@@ -97,6 +107,8 @@ def validate_group(
         for ts in group.sets
     ]
     errors: list[str] = []
+    if not _VERSION.match(version):
+        errors.append(GROUP_VERSION_NOT_SUPPORTED)
     declared: str | None = None
     if group.ge is None:
         errors.append(GROUP_TRAILER_MISSING)
@@ -207,9 +219,12 @@ def _wrap(tag: str, control_number: str, body: list[Segment], implementation: st
 
 
 def build_997(group: GroupResult, control_number: str, delimiters: Delimiters = DEFAULT_DELIMITERS) -> list[Segment]:
-    """The 997 for a received group: ST, AK1, per set AK2 [AK3 [AK4..]..] AK5, AK9, SE."""
+    """The 997 for a received group: ST, AK1, per set AK2 [AK3 [AK4..]..] AK5, AK9, SE.
+
+    A group rejected as a whole (AK905 1 or 2) gets no AK2 loops: its sets were not processed.
+    """
     body = [_segment("AK1", group.functional_id, group.control_number)]
-    for result in group.sets:
+    for result in () if group.rejected_as_a_whole else group.sets:
         body.append(_segment("AK2", result.set_id, result.control_number))
         body.extend(_set_notes(result, "AK", delimiters))
         body.append(_set_trailer(result, "AK5"))
@@ -220,7 +235,7 @@ def build_997(group: GroupResult, control_number: str, delimiters: Delimiters = 
 def build_999(group: GroupResult, control_number: str, delimiters: Delimiters = DEFAULT_DELIMITERS) -> list[Segment]:
     """The 999 for a received group: ST (ST03 005010X231A1), AK1, per set AK2 [IK3 [IK4..]..] IK5, AK9, SE."""
     body = [_segment("AK1", group.functional_id, group.control_number, group.version)]
-    for result in group.sets:
+    for result in () if group.rejected_as_a_whole else group.sets:
         body.append(_segment("AK2", result.set_id, result.control_number, result.implementation_reference))
         body.extend(_set_notes(result, "IK", delimiters))
         body.append(_set_trailer(result, "IK5"))
@@ -268,8 +283,8 @@ class InterchangeParties:
             sender_id=interchange.receiver_id,
             receiver_qualifier=interchange.sender_qualifier,
             receiver_id=interchange.sender_id,
-            application_sender=first.receiver.strip() if first else interchange.receiver_id,
-            application_receiver=first.sender.strip() if first else interchange.sender_id,
+            application_sender=(first.receiver.strip() if first else "") or interchange.receiver_id,
+            application_receiver=(first.sender.strip() if first else "") or interchange.sender_id,
         )
 
 

@@ -383,3 +383,23 @@ def test_interchange_error_goes_into_the_ta1_note_code() -> None:
         "GE*1*200~",
         "IEA*1*000000100~",
     ]
+
+
+@pytest.mark.corpus
+def test_group_with_a_malformed_version_is_rejected_as_a_whole(corpus: Path) -> None:
+    # The GS has an extra element, so GS08 reads "21" and GS06 / GE02 disagree: AK905 2 and 4.
+    lines = acknowledge((corpus / "x12" / "other" / "945_oop_005010_bad_gs.txt").read_bytes())
+    assert lines[1:] == [
+        "GS*FA*9393939394*513*20261123*0805*200*X*004010~",
+        "ST*997*0001~",
+        "AK1*SW*20021104~",
+        "AK9*R*1*1*0*2*4~",
+        "SE*4*0001~",
+        "GE*1*200~",
+        "IEA*1*000000100~",
+    ]
+
+
+def test_group_rejected_as_a_whole_lists_no_sets() -> None:
+    group = GroupResult("PO", "17", "4010", [SetResult("850", "0001")], group_errors=("2",))
+    assert texts(build_997(group, "1")) == ["ST*997*1", "AK1*PO*17", "AK9*R*1*1*0*2", "SE*4*1"]

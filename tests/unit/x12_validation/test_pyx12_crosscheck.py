@@ -99,3 +99,14 @@ def test_pyx12_rejects_a_997_with_a_wrong_segment_count(
     valid, errors = pyx12_errors(data, caplog)
     assert not valid
     assert any("SE count of 11" in error for error in errors), errors
+
+
+@pytest.mark.corpus
+def test_pyx12_and_our_997_spec_agree_on_a_corpus_997(corpus: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = corpus / "x12" / "997" / "pyx12_reject_ak3_ak4.edi"
+    assert pyx12_errors(path.read_bytes(), caplog) == (True, [])
+    document = parse(path.read_bytes())
+    [interchange] = document.interchanges
+    result = validate_group(interchange.groups[0], interchange.delimiters)
+    assert [(s.set_id, list(s.findings)) for s in result.sets] == [("997", [])]
+    assert result.group_errors == ()
