@@ -13,6 +13,7 @@ from typing import BinaryIO
 
 from orderhub.x12._errors import EnvelopeError
 from orderhub.x12._findings import Finding, FindingKind
+from orderhub.x12._gc import collector_paused
 from orderhub.x12._segments import Delimiters, Segment
 from orderhub.x12._tokenizer import DEFAULT_CHUNK_SIZE, SegmentReader
 
@@ -463,6 +464,7 @@ def iter_transaction_sets(
 def parse(data: bytes, delimiters: Delimiters | None = None) -> X12Document:
     """Tokenize and nest a whole file; raises `X12Error` when it does not tokenize or nest."""
     reader = EnvelopeReader(data, delimiters, keep=True)
-    for _ in reader:
-        pass
+    with collector_paused():
+        for _ in reader:
+            pass
     return X12Document(reader.interchanges, reader.findings, reader.trailer)

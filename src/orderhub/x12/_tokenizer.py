@@ -15,6 +15,7 @@ from typing import BinaryIO
 
 from orderhub.x12._errors import TokenizeError
 from orderhub.x12._findings import Finding
+from orderhub.x12._gc import collector_paused
 from orderhub.x12._isa import LOOKAHEAD, WHITESPACE, read_isa
 from orderhub.x12._segments import Delimiters, Segment
 
@@ -147,8 +148,16 @@ class SegmentReader:
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         max_segment_length: int = DEFAULT_MAX_SEGMENT_LENGTH,
     ) -> None:
+        if delimiters is not None and (
+            not delimiters.element or not delimiters.segment or delimiters.element in delimiters.segment
+        ):
+            raise TokenizeError(
+                f"override delimiters need an element separator and a different segment terminator, "
+                f"found element {delimiters.element!r} and terminator {delimiters.segment!r}"
+            )
         self._source = source
         self._override = delimiters
+        self._suffix = ""  # line break after the current ISA's terminator
         self._chunk_size = chunk_size
         self._max_segment_length = max_segment_length
         self.delimiters: Delimiters | None = None
@@ -233,7 +242,6 @@ class SegmentReader:
     def _segments(self, chunks: Iterable[str]) -> Iterator[Segment]:
         source = iter(chunks)
         cursor = _Cursor()
-        self._suffix = ""
         while True:
             yield from self._header(cursor, source)
             delimiters = self.delimiters
@@ -274,4 +282,5 @@ def iter_segments(
 
 def read_segments(data: bytes, delimiters: Delimiters | None = None) -> list[Segment]:
     """All segments of an in-memory file."""
-    return list(SegmentReader(data, delimiters))
+    with collector_paused():
+        return list(SegmentReader(data, delimiters))

@@ -216,3 +216,9 @@ def test_whitespace_only_input_gives_no_segments() -> None:
     reader = SegmentReader(b" \r\n\t")
     assert list(reader) == []
     assert reader.trailer == " \r\n\t"
+
+
+@pytest.mark.parametrize("override", [Delimiters("*", ":", ""), Delimiters("", ":", "~"), Delimiters("~", ":", "~")])
+def test_unusable_override_is_refused(override: Delimiters) -> None:
+    with pytest.raises(TokenizeError, match="override delimiters need"):
+        read_segments(b"ST*850*1~", override)
