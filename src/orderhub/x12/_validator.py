@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from orderhub.x12._segments import Delimiters, Segment
 from orderhub.x12._specs import (
@@ -88,6 +88,30 @@ class ValidationFinding:
     line: int | None = None
     ordinal: int | None = None  # the segment's position in the file
     rejects: bool = True
+
+    @property
+    def code_source(self) -> str:
+        """Which X12 code list `code` is from: AK5 (AK502/IK502), AK3 (AK304/IK304) or AK4 (AK403/IK403)."""
+        return {"set": "AK5", "segment": "AK3", "element": "AK4"}[self.level]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "level": self.level,
+            "code": self.code,
+            "code_source": self.code_source,
+            "message": self.message,
+            "segment": self.segment_id,
+            "position": self.position,
+            "loop": self.loop_id or None,
+            "element": self.element,
+            "component": self.component,
+            "repetition": self.repetition,
+            "reference": self.reference or None,
+            "value": self.value or None,
+            "line": self.line,
+            "ordinal": self.ordinal,
+            "rejects": self.rejects,
+        }
 
 
 @dataclass(slots=True)

@@ -290,3 +290,25 @@ def test_missing_segment_message_names_what_followed() -> None:
     po = transaction_set("850", PO_LINE + PO_FOOTER)
     [finding] = validate_transaction_set(po, DELIMITERS, "004010")
     assert finding.message == "mandatory segment BEG is missing before PO1 (set position 2)"
+
+
+def test_finding_as_json_carries_every_position() -> None:
+    po = purchase_order(lines=PO_LINE + "SLN*1**I*2*PC:X1*9.95~")
+    [finding] = validate_transaction_set(po, DELIMITERS, "004010")
+    assert finding.to_json() == {
+        "level": "element",
+        "code": "6",
+        "code_source": "AK4",
+        "message": "SLN05-2 'X1' is not a decimal number",
+        "segment": "SLN",
+        "position": 4,
+        "loop": "SLN",
+        "element": 5,
+        "component": 2,
+        "repetition": None,
+        "reference": "1018",
+        "value": "X1",
+        "line": 4,
+        "ordinal": 4,
+        "rejects": True,
+    }
