@@ -140,7 +140,10 @@ def read_isa(
         isa15_at = positions[ISA_ELEMENTS - 2] + 1
         slot = text[isa15_at : positions[-1]] if len(positions) == ISA_ELEMENTS else text[isa15_at:limit]
         if len(slot.replace("\r", "").replace("\n", "")) == 1:
-            data_end = positions[-1] + 2
+            data_end = positions[-1] + 1
+            while text[data_end : data_end + 1] in ("\r", "\n"):  # a line break before ISA16: wrapped
+                data_end += 1
+            data_end += 1
             if data_end > len(text):
                 raise fail("the file ends inside the ISA: ISA16 and the segment terminator are missing", element=16)
             terminator, next_tag = _terminator(text, data_end, separator)

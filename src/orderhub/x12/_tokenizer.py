@@ -20,6 +20,7 @@ from orderhub.x12._isa import LOOKAHEAD, WHITESPACE, read_isa
 from orderhub.x12._segments import Delimiters, Segment
 
 BOM = "\xef\xbb\xbf"  # the UTF-8 byte order mark, as latin-1 characters
+END_PADDING = WHITESPACE + "\x1a\x00"  # Ctrl-Z and NUL fill after the last segment (DOS, block transfers)
 DEFAULT_CHUNK_SIZE = 1 << 20
 DEFAULT_MAX_SEGMENT_LENGTH = 1 << 20
 
@@ -111,10 +112,10 @@ def _last(cursor: _Cursor, separator: str, terminator: str) -> tuple[Segment | N
     """The segment after the last terminator at the end of the file (if any) and the trailing text."""
     piece = cursor.buf[cursor.pos :]
     body = piece.lstrip(WHITESPACE)
-    if not body:
+    if not body.strip(END_PADDING):
         return None, cursor.pending + piece
     lead = len(piece) - len(body)
-    core = body.rstrip(WHITESPACE)
+    core = body.rstrip(END_PADDING)
     tail = body[len(core) :]
     end = ""
     if terminator.strip(WHITESPACE) == "" and tail.startswith(terminator):
@@ -197,12 +198,13 @@ class SegmentReader:
                 cursor.newline = "\n" if "\n" in buf or "\r" not in buf else "\r"
             start = pos + 3 if cursor.base + pos == 0 and buf.startswith(BOM) else pos
             begin = _skip_whitespace(buf, start)
-            if begin < len(buf):
+            if begin < len(buf) and not (cursor.eof and not buf[begin:].strip(END_PADDING)):
                 break
             if cursor.eof:
                 self.trailer = cursor.pending + buf[pos:]
                 self.delimiters = None
                 return
+            begin = min(begin, len(buf))
             cursor.pending += buf[pos:begin]
             cursor.line += buf.count(cursor.newline, pos, begin)
             cursor.pos = begin

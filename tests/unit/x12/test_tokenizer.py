@@ -222,3 +222,28 @@ def test_whitespace_only_input_gives_no_segments() -> None:
 def test_unusable_override_is_refused(override: Delimiters) -> None:
     with pytest.raises(TokenizeError, match="override delimiters need"):
         read_segments(b"ST*850*1~", override)
+
+
+def test_isa_wrapped_before_isa16_is_repaired() -> None:
+    text = isa()[:-1] + "\n>~GS*PO*A*B*20260101*1200*1*X*004010~"
+    reader = SegmentReader(text.encode())
+    segments = list(reader)
+    assert reader.delimiters == Delimiters("*", ">", "~")
+    assert segments[0].element(16) == ">" and segments[0].raw == isa()[:-1] + "\n>"
+    assert [(f.kind.value, f.element) for f in reader.findings] == [("isa_wrapped", 16)]
+    assert _round_trip(text.encode()) == text.encode()
+
+
+@pytest.mark.parametrize("padding", ["\x1a", "\r\n\x1a", "\x00\x00\x00"])
+def test_end_of_file_padding_is_trailer(padding: str) -> None:
+    text = interchange(1) + padding
+    reader = SegmentReader(text.encode())
+    segments = list(reader)
+    assert segments[-1].tag == "IEA"
+    assert reader.trailer == padding
+    assert _round_trip(text.encode()) == text.encode()
+    unterminated = interchange(1).rstrip("~") + padding
+    reader = SegmentReader(unterminated.encode())
+    last = list(reader)[-1]
+    assert (last.elements, last.terminator, reader.trailer) == (["1", "000000001"], "", padding)
+    assert _round_trip(unterminated.encode()) == unterminated.encode()
