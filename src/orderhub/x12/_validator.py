@@ -342,23 +342,24 @@ class _ElementChecker:
                     "",
                     values[extra],
                 )
-        present: dict[int, bool] = {}
+        count = len(values)
         for index, use in enumerate(uses):
-            element = index + 1
-            raw = self.segment.element(element)
-            present[element] = raw != ""
-            self._check_use(use, raw, element, definition.tag)
-        self._check_syntax(definition, present)
+            raw = values[index] if index < count else ""
+            if raw:
+                self._check_use(use, raw, index + 1, definition.tag)
+            elif use.usage == "M":
+                label = self._label(definition.tag, index + 1)
+                self.add(MANDATORY_ELEMENT_MISSING, f"{label} is mandatory", index + 1, use.reference)
+        if definition.syntax:
+            present = {index + 1: value != "" for index, value in enumerate(values)}
+            self._check_syntax(definition, present)
 
     def _label(self, tag: str, element: int, component: int | None = None) -> str:
         return f"{tag}{element:02d}" + (f"-{component}" if component is not None else "")
 
     def _check_use(self, use: ElementUse, raw: str, element: int, tag: str) -> None:
-        label = self._label(tag, element)
-        if raw == "":
-            if use.usage == "M":
-                self.add(MANDATORY_ELEMENT_MISSING, f"{label} is mandatory", element, use.reference)
-            return
+        """Check one present element value against its use."""
+        label = f"{tag}{element:02d}"
         repetition_separator = self.delimiters.repetition
         if repetition_separator and repetition_separator in raw:
             # The value is still readable as one value (senders pick ISA11 characters such as "-"
@@ -388,7 +389,7 @@ class _ElementChecker:
                 return
             for number, component_use in enumerate(defined, start=1):
                 value = components[number - 1] if number <= len(components) else ""
-                component_label = self._label(tag, element, number)
+                component_label = f"{label}-{number}"
                 if value == "":
                     if component_use.usage == "M":
                         self.add(
