@@ -245,6 +245,7 @@ class _Overlay:
     data: _OverlayFile
 
     def applies(self, version: str) -> bool:
+        """`applies_to` entries of six or more characters name one GS08 exactly; shorter ones are prefixes."""
         return any(version == v or (len(v) < 6 and version.startswith(v)) for v in self.data.applies_to)
 
 
