@@ -94,12 +94,12 @@ def _cut(cursor: _Cursor, key: str, separator: str, terminator: str) -> Generato
             line += key.count(newline)
             pos = j + step
             continue
-        if body[:3] == "ISA" and _is_isa(body):
+        if body[0] == "I" and _is_isa(body):
             cursor.pos, cursor.line, cursor.ordinal, cursor.pending = pos, line, ordinal, pending
             return _ISA_AHEAD
         elements = body.split(separator)
         ordinal += 1
-        segment = Segment(elements[0], elements[1:], ordinal, seg_line, base + pos + lead, trivia, terminator)
+        segment = Segment(elements.pop(0), elements, ordinal, seg_line, base + pos + lead, trivia, terminator)
         line = seg_line + count(newline, pos + lead, j + step)
         pending = after_terminator
         pos = j + step
