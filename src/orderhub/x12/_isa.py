@@ -81,6 +81,28 @@ def _terminator(text: str, start: int, separator: str) -> tuple[str, int]:
     return terminator, match.start()
 
 
+def _declared_end(text: str, positions: list[int], separator: str, limit: int) -> tuple[int, str, bool]:
+    """Where the ISA's data ends, its terminator, and whether ISA16 is missing, read from the text."""
+    isa15_at = positions[ISA_ELEMENTS - 2] + 1
+    slot = text[isa15_at : positions[-1]] if len(positions) == ISA_ELEMENTS else text[isa15_at:limit]
+    if len(slot.strip(WHITESPACE)) != 1:
+        # No 16th separator right after ISA15: ISA16 is missing and ISA15 is followed by the terminator.
+        data_end = isa15_at + len(slot) - len(slot.lstrip(WHITESPACE)) + 1
+        return data_end, _terminator(text, data_end, separator)[0], True
+    data_end = positions[-1] + 1
+    while text[data_end : data_end + 1] in ("\r", "\n"):  # a line break before ISA16: wrapped
+        data_end += 1
+    data_end += 1
+    if data_end > len(text):
+        return data_end, "", False
+    terminator, next_tag = _terminator(text, data_end, separator)
+    component = text[data_end - 1]
+    if terminator.strip(WHITESPACE) == "" and next_tag >= 0 and _ends_all(text, next_tag, terminator, component):
+        # ISA16 left out and the real terminator read as ISA16: the next segments end with it too.
+        return data_end - 1, component, True
+    return data_end, terminator, False
+
+
 def read_isa(
     text: str,
     start: int,
@@ -128,42 +150,16 @@ def read_isa(
             element=len(positions) + 1,
             code="024",
         )
-    findings: list[Finding] = []
-    component_missing = False
     if override is not None:
-        data_end = text.find(override.segment, positions[ISA_ELEMENTS - 2] + 1, limit) if override.segment else -1
+        data_end = text.find(override.segment, positions[ISA_ELEMENTS - 2] + 1, limit)
         if data_end < 0:
             raise fail(f"no segment terminator {override.segment!r} after ISA15", element=15)
-        terminator, suffix_start = override.segment, data_end + len(override.segment)
-        component_missing = not override.component
+        terminator, component_missing = override.segment, not override.component
     else:
-        isa15_at = positions[ISA_ELEMENTS - 2] + 1
-        slot = text[isa15_at : positions[-1]] if len(positions) == ISA_ELEMENTS else text[isa15_at:limit]
-        if len(slot.replace("\r", "").replace("\n", "")) == 1:
-            data_end = positions[-1] + 1
-            while text[data_end : data_end + 1] in ("\r", "\n"):  # a line break before ISA16: wrapped
-                data_end += 1
-            data_end += 1
-            if data_end > len(text):
-                raise fail("the file ends inside the ISA: ISA16 and the segment terminator are missing", element=16)
-            terminator, next_tag = _terminator(text, data_end, separator)
-            component = text[data_end - 1]
-            if (
-                terminator.strip(WHITESPACE) == ""
-                and next_tag >= 0
-                and _ends_all(text, next_tag, terminator, component)
-            ):
-                # ISA16 left out and the real terminator read as ISA16: the next segments end with it too.
-                data_end -= 1
-                terminator = component
-                component_missing = True
-        else:
-            data_end = isa15_at + 1
-            terminator, _ = _terminator(text, data_end, separator)
-            component_missing = True
-        if not terminator:
-            raise fail("the file ends after the ISA without a segment terminator", element=16)
-        suffix_start = data_end + len(terminator)
+        data_end, terminator, component_missing = _declared_end(text, positions, separator, limit)
+        if not terminator or data_end > len(text):
+            raise fail("the file ends inside the ISA: ISA16 or the segment terminator is missing", element=16)
+    suffix_start = data_end + len(terminator)
     raw = text[start:data_end]
     elements = raw.split(separator)[1:]
     if component_missing and len(elements) == ISA_ELEMENTS - 1:
@@ -172,6 +168,7 @@ def read_isa(
         raise fail(f"ISA must have 16 elements, found {len(elements)}", element=min(len(elements), 16), code="024")
     repaired = [value.replace("\r", "").replace("\n", "") for value in elements]
     keep_raw = raw if repaired != elements or separator.join(["ISA", *elements]) != raw else None
+    findings: list[Finding] = []
     if repaired != elements:
         wrapped = next(i for i, (a, b) in enumerate(zip(repaired, elements, strict=True), 1) if a != b)
         findings.append(
