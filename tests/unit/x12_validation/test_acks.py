@@ -19,6 +19,7 @@ from orderhub.x12._acks import (
     build_999,
     build_acknowledgment,
     build_ta1,
+    interchange_note_code,
     render_interchange,
     uses_999,
     validate_group,
@@ -403,3 +404,18 @@ def test_group_with_a_malformed_version_is_rejected_as_a_whole(corpus: Path) -> 
 def test_group_rejected_as_a_whole_lists_no_sets() -> None:
     group = GroupResult("PO", "17", "4010", [SetResult("850", "0001")], group_errors=("2",))
     assert texts(build_997(group, "1")) == ["ST*997*1", "AK1*PO*17", "AK9*R*1*1*0*2", "SE*4*1"]
+
+
+def test_ta1_note_code_only_counts_findings_inside_its_own_interchange() -> None:
+    def interchange(control: str, trailer_control: str) -> str:
+        return (
+            "ISA*00*          *00*          *ZZ*BUYER          *ZZ*SELLER         "
+            f"*261120*1200*U*00401*{control}*1*P*>~"
+            "GS*PO*BUYER*SELLER*20261120*1200*1*X*004010~ST*850*0001~BEG*00*SA*PO-1**20261120~"
+            f"PO1*1*2*EA*9.95**VP*SKU-1~CTT*1~SE*5*0001~GE*1*1~IEA*1*{trailer_control}~"
+        )
+
+    document = parse((interchange("000000001", "000000001") + interchange("000000002", "000000009")).encode())
+    first, second = document.interchanges
+    assert interchange_note_code(first, document.findings) == "000"
+    assert interchange_note_code(second, document.findings) == "001"
