@@ -312,3 +312,10 @@ def test_finding_as_json_carries_every_position() -> None:
         "ordinal": 4,
         "rejects": True,
     }
+
+
+def test_purchase_order_type_outside_the_partial_list_is_noted_without_rejecting() -> None:
+    po = purchase_order(header="BEG*00*Q9*PO-1**20261120~")
+    [finding] = validate_transaction_set(po, DELIMITERS, "004010")
+    assert summary(finding) == ("element", "7", 2, "BEG", "", 2, None)
+    assert not finding.rejects
