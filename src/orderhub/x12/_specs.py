@@ -31,13 +31,41 @@ _SYNTAX_NOTE = re.compile(r"^([PRECL])((?:\d\d){2,})$")
 
 
 class SpecError(ValueError):
-    """A spec file that cannot be used; `file` and `field` say where."""
+    """A spec file that cannot be used: `file:line: field: message`.
 
-    def __init__(self, file: Path | str, field: str, message: str) -> None:
+    `field` is the dotted path inside the file ("segments.BEG.elements.1"); `line` is where that
+    field is written, when it can be found.
+    """
+
+    def __init__(self, file: Path | str, field: str, message: str, line: int | None = None) -> None:
         self.file = str(file)
         self.field = field
         self.message = message
-        super().__init__(f"{self.file}: {field}: {message}" if field else f"{self.file}: {message}")
+        self.line = line if line is not None else _line_of(Path(file), field)
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
+
+
+def _line_of(path: Path, field: str) -> int | None:
+    """The 1-based line of a dotted field path in a YAML file; its nearest existing parent's line."""
+    try:
+        node: yaml.Node | None = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for part in field.split(".") if field else []:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((value for key, value in node.value if key.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            child = node.value[int(part)]
+        if child is None:
+            break
+        node = child
+        line = node.start_mark.line + 1
+    return line
 
 
 # --- what the validator works with ------------------------------------------------------------
@@ -217,8 +245,8 @@ def _read_yaml(path: Path) -> Any:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else ""
-        raise SpecError(path, where, f"not valid YAML: {exc}") from exc
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SpecError(path, "", f"not valid YAML: {problem}", line=mark.line + 1 if mark else None) from exc
     except OSError as exc:
         raise SpecError(path, "", f"cannot be read: {exc}") from exc
 

@@ -164,7 +164,17 @@ def test_invalid_yaml_names_the_line(specs_copy: Path) -> None:
     (specs_copy / "940.yaml").write_text("id: '940'\nsegments: [ST M 1\n", encoding="utf-8")
     error = load_error(specs_copy)
     assert error.file.endswith("940.yaml")
-    assert error.field.startswith("line ")
+    assert error.line == 3
+    assert str(error).startswith(f"{error.file}:3: not valid YAML")
+
+
+def test_errors_carry_the_line_of_the_field(specs_copy: Path) -> None:
+    edit(specs_copy / "855.yaml", "  - BAK M 1\n", "  - BAQ M 1\n")
+    error = load_error(specs_copy)
+    lines = (specs_copy / "855.yaml").read_text(encoding="utf-8").splitlines()
+    assert error.line is not None
+    assert lines[error.line - 1] == "  - BAQ M 1"
+    assert str(error) == f"{error.file}:{error.line}: segments.1: segment BAQ is not in segments.yaml"
 
 
 def test_overlay_inserting_into_an_unknown_set_is_refused(specs_copy: Path) -> None:
