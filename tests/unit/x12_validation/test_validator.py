@@ -319,3 +319,8 @@ def test_purchase_order_type_outside_the_partial_list_is_noted_without_rejecting
     [finding] = validate_transaction_set(po, DELIMITERS, "004010")
     assert summary(finding) == ("element", "7", 2, "BEG", "", 2, None)
     assert not finding.rejects
+
+
+def test_invoice_summary_tax_without_its_type_is_code_1() -> None:
+    invoice = transaction_set("810", "BIG*20261120*INV-1~IT1*1*2*EA*9.95**VP*SKU-1~TDS*1990~TXI**1.50~CTT*1~")
+    assert only(validate_transaction_set(invoice, DELIMITERS, "004010")) == ("element", "1", 5, "TXI", "", 1, None)
