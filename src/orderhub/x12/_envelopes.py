@@ -262,8 +262,9 @@ _ENVELOPE_TAGS = frozenset({"ISA", "IEA", "GS", "GE", "ST"})
 class EnvelopeReader:
     """Nest the segments of an X12 stream; iterate it for (interchange, group, set) triples.
 
-    With `keep=False` (streaming) only the set being read is held: interchanges and groups are
-    yielded as headers whose `groups`/`sets` stay empty. With `keep=True` every level is filled in
+    With `keep=False` (streaming) only the set being read is held (plus the control numbers seen in
+    the current group, to report reuse): interchanges and groups are yielded as headers whose
+    `groups`/`sets` stay empty. With `keep=True` every level is filled in
     and `interchanges` holds the whole file after iteration. `findings` lists the ISA repairs and
     the count and control number mismatches, in file order.
     """
@@ -298,6 +299,25 @@ class EnvelopeReader:
                     FindingKind.ELEMENT_COUNT,
                     f"GS must have {GS_ELEMENTS} elements, found {len(gs.elements)}",
                     element=position,
+                )
+            )
+
+    def _check_unique(
+        self, segment: Segment, seen: dict[str, Segment], element: int, kind: FindingKind, *, code: str, source: str
+    ) -> None:
+        number = segment.element(element).strip()
+        first = seen.setdefault(number, segment)
+        if first is not segment:
+            scope = "functional group" if segment.tag == "ST" else "interchange"
+            self._findings.append(
+                Finding.at(
+                    segment,
+                    kind,
+                    f"{segment.tag}{element:02d} {number!r} is already used in this {scope} by the {segment.tag} "
+                    f"at line {first.line}",
+                    element=element,
+                    code=code,
+                    code_source=source,
                 )
             )
 
@@ -336,6 +356,9 @@ class EnvelopeReader:
         group: FunctionalGroup | None = None
         current: list[Segment] | None = None
         groups = sets = 0
+        # Control numbers seen in the current interchange and group, to report reuse (AK905 19, AK502 23).
+        group_numbers: dict[str, Segment] = {}
+        set_numbers: dict[str, Segment] = {}
         last: Segment | None = None
         for segment in self._reader:
             last = segment
@@ -365,6 +388,9 @@ class EnvelopeReader:
             elif group is not None:
                 if tag == "ST":
                     current = [segment]
+                    self._check_unique(
+                        segment, set_numbers, 2, FindingKind.SET_CONTROL_NUMBER_REUSED, code="23", source="AK5"
+                    )
                 elif tag == "GE":
                     self._close_group(segment, group.gs, sets)
                     group.ge = segment
@@ -382,9 +408,13 @@ class EnvelopeReader:
             elif interchange is not None:
                 if tag == "GS":
                     self._check_gs(segment)
+                    self._check_unique(
+                        segment, group_numbers, 6, FindingKind.GROUP_CONTROL_NUMBER_REUSED, code="19", source="AK9"
+                    )
                     group = FunctionalGroup(segment)
                     groups += 1
                     sets = 0
+                    set_numbers = {}
                     if keep:
                         interchange.groups.append(group)
                 elif tag == "IEA":
@@ -413,6 +443,7 @@ class EnvelopeReader:
                 assert delimiters is not None
                 interchange = Interchange(segment, delimiters)
                 groups = 0
+                group_numbers = {}
                 if keep:
                     self.interchanges.append(interchange)
             else:

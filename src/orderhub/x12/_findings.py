@@ -15,8 +15,10 @@ class FindingKind(StrEnum):
     ELEMENT_COUNT = "element_count"  # an envelope segment with too few or too many elements
     SEGMENT_COUNT = "segment_count"  # SE01 differs from the number of segments ST..SE
     SET_CONTROL_NUMBER = "set_control_number"  # SE02 differs from ST02
+    SET_CONTROL_NUMBER_REUSED = "set_control_number_reused"  # ST02 already used in the group
     SET_COUNT = "set_count"  # GE01 differs from the number of sets in the group
     GROUP_CONTROL_NUMBER = "group_control_number"  # GE02 differs from GS06
+    GROUP_CONTROL_NUMBER_REUSED = "group_control_number_reused"  # GS06 already used in the interchange
     GROUP_COUNT = "group_count"  # IEA01 differs from the number of groups in the interchange
     INTERCHANGE_CONTROL_NUMBER = "interchange_control_number"  # IEA02 differs from ISA13
 

@@ -111,6 +111,7 @@ CASES = [
         (
             F(K.ISA_COMPONENT_MISSING, "ISA", 1, 16, "TA1", "027"),
             F(K.SEGMENT_COUNT, "SE", 88, 1, "AK5", "4"),
+            F(K.SET_CONTROL_NUMBER_REUSED, "ST", 89, 2, "AK5", "23"),  # both sets are ST*850*0001
         ),
     ),
     Case(
@@ -531,10 +532,14 @@ def test_missing_isa16_makes_the_tilde_the_terminator(corpus: Path) -> None:
     interchange = document.interchanges[0]
     assert interchange.isa.element(16) == ""
     assert interchange.groups[0].gs.elements[-1] == "004010"  # not "004010~" as a positional reading says
-    isa_finding, se_finding = document.findings
+    isa_finding, se_finding, reused = document.findings
     assert isa_finding.code == "027" and "ISA16" in isa_finding.message
     assert (se_finding.segment_tag, se_finding.line, se_finding.element) == ("SE", 89, 1)
     assert "(86)" in se_finding.message and "'87'" in se_finding.message
+    assert (reused.line, reused.message) == (
+        90,
+        "ST02 '0001' is already used in this functional group by the ST at line 3",
+    )
 
 
 @pytest.mark.corpus

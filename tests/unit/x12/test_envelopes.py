@@ -139,3 +139,27 @@ def test_streaming_reader_reports_findings_after_iteration() -> None:
     assert len(list(reader)) == 1
     assert [f.kind for f in reader.findings] == [FindingKind.SEGMENT_COUNT]
     assert reader.trailer == "\n"
+
+
+def test_reused_control_numbers_are_findings() -> None:
+    data = _doc(
+        isa(),
+        GS,
+        "ST*850*0001",
+        "SE*2*0001",
+        "ST*850*0001",
+        "SE*2*0001",
+        "GE*2*7",
+        GS,
+        "ST*850*0001",
+        "SE*2*0001",
+        "GE*1*7",
+        "IEA*2*000000001",
+    )
+    document = parse(data)
+    found = [(f.kind, f.segment_tag, f.line, f.element, f.code_source, f.code) for f in document.findings]
+    assert found == [
+        (FindingKind.SET_CONTROL_NUMBER_REUSED, "ST", 5, 2, "AK5", "23"),
+        (FindingKind.GROUP_CONTROL_NUMBER_REUSED, "GS", 8, 6, "AK9", "19"),
+    ]
+    assert document.findings[1].message == "GS06 '7' is already used in this interchange by the GS at line 2"
