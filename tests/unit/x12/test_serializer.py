@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from orderhub.x12 import Delimiters, Segment, WriteError, X12Writer, parse, read_segments, serialize
 from tests.unit.x12.builders import interchange
@@ -67,3 +69,55 @@ def test_writer_refuses_overlong_isa_fields_and_missing_component() -> None:
         writer.segment_text(long_sender)
     with pytest.raises(WriteError, match="one-character component separator"):
         X12Writer(Delimiters("*", "", "~"))
+
+
+_ALPHABET = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
+_DELIMITER_SETS = [
+    Delimiters("*", ">", "~", "^"),
+    Delimiters("|", ":", "!", None),
+    Delimiters("~", "`", "*", None),
+    Delimiters("*", ":", "\n", "^"),
+]
+
+
+@st.composite
+def _document(draw: st.DrawFn) -> tuple[Delimiters, str, list[Segment]]:
+    delimiters = draw(st.sampled_from(_DELIMITER_SETS))
+    newline = draw(st.sampled_from(["", "\n", "\r\n"])) if delimiters.segment != "\n" else ""
+    reserved = {delimiters.element, delimiters.segment, delimiters.repetition or "", delimiters.component, "\r", "\n"}
+    value = st.text(_ALPHABET, max_size=12).filter(lambda v: not set(v) & reserved)
+    body = draw(
+        st.lists(
+            st.builds(
+                lambda tag, values: _seg(tag, *values),
+                st.sampled_from(["BEG", "PO1", "N1", "MSG"]),
+                st.lists(value, min_size=1, max_size=8),
+            ),
+            max_size=12,
+        )
+    )
+    body = [b for b in body if any(b.elements)]
+    sets = [_seg("ST", "850", "0001"), *body, _seg("SE", str(len(body) + 2), "0001")]
+    version = "00501" if delimiters.repetition else "00401"
+    isa = _seg("ISA", *[*ISA.elements[:10], "U", version, "17", "0", "P", ":"])
+    gs = _seg("GS", "PO", "ME", "YOU", "20260101", "1200", "1", "X", "004010")
+    return delimiters, newline, [isa, gs, *sets, _seg("GE", "1", "1"), _seg("IEA", "1", "17")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(_document())
+def test_written_documents_read_back(doc: tuple[Delimiters, str, list[Segment]]) -> None:
+    delimiters, newline, segments = doc
+    out = X12Writer(delimiters, newline).write(segments)
+    document = parse(out)
+    assert document.findings == []
+    assert document.interchanges[0].delimiters == delimiters
+    read = [s.elements for s in document.segments()][1:]
+    written = []
+    for segment in segments[1:]:
+        values = list(segment.elements)
+        while values and not values[-1]:
+            values.pop()
+        written.append(values)
+    assert read == written
+    assert serialize(document) == out
