@@ -30,6 +30,8 @@ GROUP_VERSION_NOT_SUPPORTED = "2"
 GROUP_TRAILER_MISSING = "3"
 GROUP_CONTROL_NUMBER_MISMATCH = "4"
 GROUP_SET_COUNT_MISMATCH = "5"
+# AK502 / IK502: a set whose ST02 repeats one used earlier in the same group
+SET_CONTROL_NUMBER_NOT_UNIQUE = "23"
 
 _VERSION = re.compile(r"^\d{6}")  # GS08: a release ("004010") and an optional convention suffix
 
@@ -97,15 +99,31 @@ def validate_group(
 ) -> GroupResult:
     """Validate every set of a parsed group and check the GE trailer against the GS and the sets."""
     version = group.version
-    sets = [
-        SetResult(
-            set_id=ts.id,
-            control_number=ts.control_number,
-            implementation_reference=ts.implementation_reference,
-            findings=tuple(validate_transaction_set(ts.segments, delimiters, version, library=library)),
+    sets: list[SetResult] = []
+    seen_controls: set[str] = set()
+    for ts in group.sets:
+        findings = validate_transaction_set(ts.segments, delimiters, version, library=library)
+        if ts.control_number in seen_controls:
+            findings.append(
+                ValidationFinding(
+                    level="set",
+                    code=SET_CONTROL_NUMBER_NOT_UNIQUE,
+                    message=f"ST02 {ts.control_number!r} was already used by another set of this group",
+                    segment_id="ST",
+                    position=1,
+                    line=ts.st.line,
+                    ordinal=ts.st.ordinal,
+                )
+            )
+        seen_controls.add(ts.control_number)
+        sets.append(
+            SetResult(
+                set_id=ts.id,
+                control_number=ts.control_number,
+                implementation_reference=ts.implementation_reference,
+                findings=tuple(findings),
+            )
         )
-        for ts in group.sets
-    ]
     errors: list[str] = []
     if not _VERSION.match(version):
         errors.append(GROUP_VERSION_NOT_SUPPORTED)

@@ -419,3 +419,18 @@ def test_ta1_note_code_only_counts_findings_inside_its_own_interchange() -> None
     first, second = document.interchanges
     assert interchange_note_code(first, document.findings) == "000"
     assert interchange_note_code(second, document.findings) == "001"
+
+
+@pytest.mark.corpus
+def test_repeated_set_control_number_in_a_group_rejects_the_later_set(corpus: Path) -> None:
+    # Both POs of this partner file carry ST02 0001; the first also lost a terminator (see test_corpus).
+    [ack] = corpus_acks(corpus / "x12" / "850" / "edinet_tilde_component_2st.edi")
+    trailers = [line for line in ack if line.startswith(("AK2", "AK5", "AK9"))]
+    assert trailers == ["AK2*850*0001", "AK5*R*4*5", "AK2*850*0001", "AK5*R*23", "AK9*R*2*2*0"]
+
+
+@pytest.mark.corpus
+def test_wrong_ge01_is_reported_in_ak905(corpus: Path) -> None:
+    # GE*2 closes a group holding one 855: the set is fine, the group is accepted with errors.
+    [ack] = corpus_acks(corpus / "x12" / "855" / "edifabric_poack_bom.txt")
+    assert ack[-3:] == ["AK5*A", "AK9*E*2*1*1*5", "SE*6*0001"]
