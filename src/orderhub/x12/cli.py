@@ -31,7 +31,7 @@ def error_line(path: str, error: X12Error) -> str:
 def cmd_parse(args: argparse.Namespace) -> int:
     path: str = args.file
     try:
-        data = Path(path).read_bytes()
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     except OSError as exc:
         print(f"{path}: cannot read: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -59,7 +59,7 @@ def add_x12_commands(sub: argparse._SubParsersAction) -> argparse._SubParsersAct
         parents=[common],
         help="print the envelope structure and segments as JSON (exit 1 when it does not tokenize or nest)",
     )
-    parse_cmd.add_argument("file", metavar="FILE")
+    parse_cmd.add_argument("file", metavar="FILE", help='the X12 file ("-" reads standard input)')
     parse_cmd.add_argument("--json", action="store_true", help="accepted for symmetry: the output is always JSON")
     parse_cmd.set_defaults(func=cmd_parse)
     return commands

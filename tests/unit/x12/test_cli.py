@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import sys
 from pathlib import Path
 
 import orjson
@@ -60,3 +62,11 @@ def test_parse_accepts_every_corpus_file(corpus: Path, capsys: pytest.CaptureFix
         assert main(["x12", "parse", str(path)]) == 0, path.name
         output = orjson.loads(capsys.readouterr().out)
         assert output["interchanges"], path.name
+
+
+def test_parse_reads_standard_input(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    stdin = io.TextIOWrapper(io.BytesIO(interchange(1).encode()))
+    monkeypatch.setattr(sys, "stdin", stdin)
+    assert main(["x12", "parse", "-"]) == 0
+    output = orjson.loads(capsys.readouterr().out)
+    assert output["file"] == "-" and len(output["interchanges"]) == 1
