@@ -388,3 +388,19 @@ def test_cli_map_prints_the_canonical_order(corpus: Path, capsys: pytest.Capture
         del expected["source"][key]
     expected["source"].update(connector="woo", account="woo")
     assert got == expected
+
+
+def test_cli_map_prints_an_array_for_a_list_and_rejects_a_refund(
+    corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = corpus / "channels" / "woocommerce"
+    assert main(["map", "woocommerce", str(folder / "wc-v3-orders-list-727-723.json")]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert [(order["id"], order["status"], order["payment"]["status"]) for order in got] == [
+        ("woocommerce:727", "received", "paid"),
+        ("woocommerce:723", "closed", "partially_refunded"),
+    ]
+    assert main(["map", "woocommerce", str(folder / "wc-v3-order-723-refund-726.json")]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "document: not an order for mapping 'woocommerce': missing status, currency, total" in captured.err
