@@ -17,7 +17,7 @@ EXIT_OK, EXIT_FAILED = 0, 1
 
 def error_line(path: str, error: X12Error) -> str:
     """`FILE:line: segment N (TAG): message`, leaving out the parts the error does not know."""
-    where = [f"{path}:{error.line if error.line is not None else 0}:"]
+    where = [f"{path}:{error.line}:" if error.line is not None else f"{path}:"]
     if error.segment_ordinal is not None:
         where.append(f"segment {error.segment_ordinal} ({error.segment_tag or '?'}):")
     message = error.message
