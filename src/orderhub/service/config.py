@@ -52,6 +52,8 @@ class HubConfig(_Settings):
     store: SqliteStoreSettings = Field(default_factory=SqliteStoreSettings)
     connectors_dir: Path = Path("./connectors")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # processes that map payloads beside the daemon's event loop; 0 maps in the daemon itself
+    normalize_workers: int = Field(1, ge=0, le=64)
 
     # set by load_config: where the file was, so relative paths resolve against it
     base_dir: Path = Field(default=Path("."), exclude=True)

@@ -19,6 +19,7 @@ from orderhub.service.config import HubConfig
 from orderhub.service.connectors import build_connectors
 from orderhub.service.metrics import Metrics
 from orderhub.service.supervisor import supervise
+from orderhub.stages.mapping_pool import MappingPool
 from orderhub.stages.normalize import BatchResult, run_normalize
 from orderhub.stages.relay import Relay
 from orderhub.store.base import RawIn, Receipt, StoredRaw
@@ -44,6 +45,7 @@ class Hub:
         if self._embedded is not None:
             self.store.publish_through(self._embedded.write_in_transaction)
         self.relay = Relay(self.store, self.bus)
+        self.mapper = MappingPool(config.normalize_workers)
         self.connectors: dict[str, Connector] = {c.name: c for c in build_connectors(config, self)}
         self._tasks: list[asyncio.Task[None]] = []
         self._stages: list[asyncio.Task[None]] = []
@@ -96,9 +98,13 @@ class Hub:
             for note in connector.startup_notes():
                 log.info("connector note", connector=name, note=note)
         if stages:
+            await self.mapper.start()
             self._stages.append(self._spawn("relay", self.relay.run))
             self._stages.append(
-                self._spawn("normalize", lambda: run_normalize(self.bus, self.store, self.resolve, self._observe))
+                self._spawn(
+                    "normalize",
+                    lambda: run_normalize(self.bus, self.store, self.resolve, self._observe, mapper=self.mapper),
+                )
             )
         if connectors:
             for name, connector in self.connectors.items():
@@ -124,6 +130,7 @@ class Hub:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             group.clear()
+        self.mapper.close()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.relay.drain(), 10)
         await self.bus.close()

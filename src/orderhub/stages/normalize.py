@@ -17,14 +17,15 @@ import orjson
 import structlog
 
 from orderhub.bus.base import Bus, Message, OutMessage
-from orderhub.mapping import Mapping, MappingContext, map_payload
-from orderhub.model import Order
+from orderhub.mapping import Mapping, MappingContext
+from orderhub.stages.mapping_pool import MapJob, MappingPool
 from orderhub.store.base import Applied, OrderWrite, Store, StoredRaw
 
 log = structlog.get_logger("orderhub.stages.normalize")
 
 Resolver = Callable[[StoredRaw], tuple[Mapping, str]]  # -> (mapping, account); raises when none applies
 GROUP = "normalize"
+_INLINE = MappingPool(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +33,6 @@ class BatchResult:
     applied: list[Applied]
     failed: list[tuple[StoredRaw, str]]
     done: list[StoredRaw]
-
-
-def _updated_us(order: Order) -> int | None:
-    updated = order.source.updated_at
-    return None if updated is None else int(updated.timestamp() * 1_000_000)
 
 
 def dlq_message(raw: StoredRaw, error: str, mapping: str | None) -> OutMessage:
@@ -55,40 +51,47 @@ def dlq_message(raw: StoredRaw, error: str, mapping: str | None) -> OutMessage:
     return OutMessage(topic="dlq", key=raw.connector, value=value)
 
 
-async def normalize_batch(messages: Sequence[Message], store: Store, resolve: Resolver) -> BatchResult:
+async def normalize_batch(
+    messages: Sequence[Message], store: Store, resolve: Resolver, mapper: MappingPool | None = None
+) -> BatchResult:
     receipts = [int(orjson.loads(m.value)["receipt"]) for m in messages]
-    stored = await store.load_raw(receipts)
-    writes: list[OrderWrite] = []
+    stored = {raw.receipt: raw for raw in await store.load_raw(receipts)}
+    jobs: list[MapJob] = []
+    mapping_of: dict[int, str] = {}
     failures: list[tuple[int, str, OutMessage]] = []
     failed: list[tuple[StoredRaw, str]] = []
-    done: list[StoredRaw] = []
-    for index, raw in enumerate(stored):
+    for raw in stored.values():
         if raw.state != "pending":  # already handled before a crash or a re-delivery
             continue
-        mapping_name: str | None = None
         try:
             mapping, account = resolve(raw)
-            mapping_name = mapping.name
-            ctx = MappingContext(
-                connector=raw.connector,
-                account=account,
-                channel=mapping.channel,
-                received_at=raw.received_at,
-                raw_ref=f"sha256:{raw.sha256}",
-            )
-            orders = map_payload(raw.body, mapping, ctx)
-        except Exception as exc:  # any failure is recorded with the payload, never dropped
-            error = f"{type(exc).__name__}: {exc}" if not isinstance(exc, ValueError) else str(exc)
-            failures.append((raw.receipt, error, dlq_message(raw, error, mapping_name)))
+        except Exception as exc:  # no connector or no mapping for it: recorded, never dropped
+            error = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+            failures.append((raw.receipt, error, dlq_message(raw, error, None)))
             failed.append((raw, error))
             continue
+        mapping_of[raw.receipt] = mapping.name
+        ctx = MappingContext(
+            connector=raw.connector,
+            account=account,
+            channel=mapping.channel,
+            received_at=raw.received_at,
+            raw_ref=f"sha256:{raw.sha256}",
+        )
+        jobs.append(MapJob(raw.receipt, raw.body, str(mapping.path), ctx))
+    writes: list[OrderWrite] = []
+    done: list[StoredRaw] = []
+    for mapped in await (mapper or _INLINE).map(jobs):
+        raw = stored[mapped.receipt]
+        if mapped.error is not None:
+            failures.append((raw.receipt, mapped.error, dlq_message(raw, mapped.error, mapping_of[raw.receipt])))
+            failed.append((raw, mapped.error))
+            continue
         writes.extend(
-            OrderWrite(order=o.model_dump(mode="json"), receipt=raw.receipt, updated_at_us=_updated_us(o))
-            for o in orders
+            OrderWrite(order=orjson.loads(order), receipt=raw.receipt, updated_at_us=updated)
+            for order, updated in mapped.orders
         )
         done.append(raw)
-        if index % 32 == 31:
-            await asyncio.sleep(0)  # let the HTTP side answer webhooks between CPU-bound mappings
     applied = []
     if writes or failures or done:
         applied = await store.finish_batch(writes, failures, [raw.receipt for raw in done])
@@ -103,6 +106,7 @@ async def run_normalize(
     resolve: Resolver,
     on_batch: Callable[[BatchResult], None] | None = None,
     batch_size: int = 256,
+    mapper: MappingPool | None = None,
 ) -> None:
     """The stage loop; runs until cancelled. Cancellation waits for the batch in hand."""
     subscription = await bus.subscribe("raw", GROUP)
@@ -111,14 +115,16 @@ async def run_normalize(
             messages = await subscription.fetch(batch_size, timeout=0.5)
             if not messages:
                 continue
-            result = await asyncio.shield(_process(messages, subscription, store, resolve))
+            result = await asyncio.shield(_process(messages, subscription, store, resolve, mapper))
             if on_batch is not None:
                 on_batch(result)
     finally:
         await subscription.close()
 
 
-async def _process(messages: Sequence[Message], subscription: object, store: Store, resolve: Resolver) -> BatchResult:
-    result = await normalize_batch(messages, store, resolve)
+async def _process(
+    messages: Sequence[Message], subscription: object, store: Store, resolve: Resolver, mapper: MappingPool | None
+) -> BatchResult:
+    result = await normalize_batch(messages, store, resolve, mapper)
     await subscription.commit(messages)  # type: ignore[attr-defined]
     return result

@@ -1,0 +1,116 @@
+"""Mapping in worker processes, so the daemon's event loop keeps answering webhooks meanwhile.
+
+Parsing, mapping and validating a payload is pure CPU; in the daemon's own process it would hold
+the interpreter lock the HTTP side needs. Workers get the raw bytes and the mapping file's path and
+send back canonical orders as JSON (cheaper to move between processes than pickled objects).
+With `workers=0` the same function runs in the daemon's process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+
+from orderhub.mapping import Mapping, MappingContext, map_payload
+
+log = structlog.get_logger("orderhub.stages.mapping_pool")
+
+_INLINE_SLICE = 32
+
+
+@dataclass(frozen=True, slots=True)
+class MapJob:
+    receipt: int
+    body: bytes
+    mapping_path: str
+    ctx: MappingContext
+
+
+@dataclass(frozen=True, slots=True)
+class Mapped:
+    receipt: int
+    orders: list[tuple[bytes, int | None]]  # (canonical order JSON, source.updated_at in µs)
+    error: str | None = None
+
+
+@functools.cache
+def _mapping(path: str) -> Mapping:
+    return Mapping.load(Path(path))
+
+
+def map_jobs(jobs: list[MapJob]) -> list[Mapped]:
+    """Map each payload; a failure is that payload's result, never the batch's."""
+    results = []
+    for job in jobs:
+        try:
+            orders = map_payload(job.body, _mapping(job.mapping_path), job.ctx)
+        except Exception as exc:  # recorded with the payload and sent to the DLQ, never dropped
+            error = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+            results.append(Mapped(job.receipt, [], error))
+            continue
+        results.append(
+            Mapped(
+                job.receipt,
+                [
+                    (
+                        order.model_dump_json().encode(),
+                        None if order.source.updated_at is None else int(order.source.updated_at.timestamp() * 1e6),
+                    )
+                    for order in orders
+                ],
+            )
+        )
+    return results
+
+
+def _warm_up() -> None:
+    """Imports done once per worker at start, not on the first webhook."""
+    import orderhub.mapping.engine  # noqa: F401
+
+
+class MappingPool:
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    async def start(self) -> None:
+        if self.workers <= 0 or self._pool is not None:
+            return
+        # spawn, not fork: the daemon has threads (the database writer) that a fork would copy mid-step
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(self._pool, _warm_up) for _ in range(self.workers)))
+
+    async def map(self, jobs: list[MapJob]) -> list[Mapped]:
+        if not jobs:
+            return []
+        pool = self._pool
+        if pool is None:
+            results: list[Mapped] = []
+            for i in range(0, len(jobs), _INLINE_SLICE):
+                results += map_jobs(jobs[i : i + _INLINE_SLICE])
+                await asyncio.sleep(0)  # let the HTTP side answer webhooks between slices
+            return results
+        loop = asyncio.get_running_loop()
+        size = -(-len(jobs) // self.workers)
+        chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+        try:
+            parts = await asyncio.gather(*(loop.run_in_executor(pool, map_jobs, chunk) for chunk in chunks))
+        except BrokenProcessPool:
+            log.error("a mapping worker died; starting new workers, this batch is mapped in the daemon")
+            self.close()
+            await self.start()
+            return map_jobs(jobs)
+        return [mapped for part in parts for mapped in part]
+
+    def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
