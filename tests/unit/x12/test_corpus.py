@@ -49,6 +49,7 @@ class Case:
 #   with the next line; hence its first SE01 (87) is one too many for the 86 segments read.
 # - stupidedi_dollar_term: N1, N3, N4 and the next HL end in "~", not "$", and merge into one
 #   segment: 22 segments in the set where SE01 says 25.
+# - 860_oop_short_isa: N1 lacks its "~" and merges with N3, so the set has 9 segments, SE01 says 10.
 # - stupidedi_newline_term_wrapped_isa: the LF inside ISA10 is part of the ISA, not a terminator.
 CASES = [
     Case("810/edifabric_invoice_bom.txt", 1, 1, 14, ("810",), D("*", ">", "~", None), "00204", "004010", True, ()),
@@ -602,3 +603,29 @@ def test_several_interchanges_keep_their_own_headers(corpus: Path) -> None:
     assert [len(groups) for groups in per_interchange] == [2, 2]
     document = _doc(corpus, "997/staedi_three_interchanges.edi")
     assert len({i.control_number for i in document.interchanges}) == 3
+
+
+# What each finding says: the expected value, the value found, and where the other side is.
+MESSAGES = [
+    ("850/edinet_tab_indent_nbsp_isa.edi", 54, "IEA02 must equal ISA13 '000000055' (line 1), found '000000001'"),
+    ("850/gozer_walmart_vics.txt", 23, "SE01 must be the number of segments from ST to SE (21), found '33'"),
+    ("850/stupidedi_003010_bang_term.edi", 29, "SE01 must be the number of segments from ST to SE (27), found '28'"),
+    ("850/stupidedi_003050_wrapped_isa.edi", 1, "ISA is wrapped across lines: the line break inside ISA08 was removed"),
+    ("855/edifabric_poack_bom.txt", 13, "GE01 must be the number of transaction sets in the group (1), found '2'"),
+    ("856/gozer_walmart_004060.txt", 35, "IEA02 must equal ISA13 '000003438' (line 1), found '000000049'"),
+    ("856/stupidedi_dollar_term.edi", 24, "SE01 must be the number of segments from ST to SE (22), found '25'"),
+    ("other/860_oop_short_isa.txt", 11, "SE01 must be the number of segments from ST to SE (9), found '10'"),
+    ("other/940_oop_simplot.txt", 30, "GE02 must equal GS06 '177818711' (line 2), found '940001777'"),
+    ("other/945_oop_005010_bad_gs.txt", 2, "GS must have 8 elements, found 10"),
+    ("other/945_oop_005010_bad_gs.txt", 20, "GE02 must equal GS06 '20021104' (line 2), found '31'"),
+]
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(("path", "ordinal", "message"), MESSAGES, ids=[f"{p}:{o}" for p, o, _ in MESSAGES])
+def test_broken_files_say_what_was_expected(corpus: Path, path: str, ordinal: int, message: str) -> None:
+    document = _doc(corpus, path)
+    assert [f.message for f in document.findings if f.segment_ordinal == ordinal] == [message]
+    segment = next(s for s in document.segments() if s.ordinal == ordinal)
+    finding = next(f for f in document.findings if f.segment_ordinal == ordinal)
+    assert (finding.segment_tag, finding.line, finding.offset) == (segment.tag, segment.line, segment.offset)
