@@ -1,0 +1,256 @@
+"""BigCommerce: Standard Webhooks pointers (order id only), resolved through the v2 Orders API into one
+assembled document per order, and a `min_date_modified` reconciliation poll."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import time
+from collections.abc import Mapping as MappingABC
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar
+
+import httpx
+import structlog
+from pydantic import Field
+
+from orderhub.connectors._http import Api, ApiError, pause
+from orderhub.connectors._poll import Cursor, PollSettings, dump_json, since
+from orderhub.connectors.base import Connector, NotAnOrder, Secret, Secrets, WebhookVerdict, hmac_matches
+from orderhub.mapping import Mapping, MappingError, builtin_mapping, parse_json
+from orderhub.model import Order
+from orderhub.store.base import RawIn, StoredRaw
+
+log = structlog.get_logger("orderhub.connectors.bigcommerce")
+
+SUB_RESOURCES = ("products", "shipping_addresses", "coupons", "taxes")
+TIMESTAMP_TOLERANCE = 300  # seconds, as the Standard Webhooks libraries allow
+_KEPT_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
+
+
+class BigCommerceSettings(PollSettings):
+    store_hash: str | None = None
+    access_token: Secret | None = None
+    client_secret: Secrets = Field(default_factory=list)  # the app's client secret(s): webhook signatures
+    base_url: str = "https://api.bigcommerce.com"
+    page_size: int = Field(50, ge=1, le=250)
+
+
+class _PointerDone(Mapping):
+    """A webhook pointer whose order the connector fetched: it yields no order of its own."""
+
+    def __init__(self, base: Mapping) -> None:  # no super().__init__: nothing to compile
+        self.name = base.name
+        self.path = base.path
+        self.channel = base.channel
+        self.digest = base.digest
+
+    def apply(self, document: Any, ctx: Any) -> list[Order]:
+        return []
+
+
+def standard_webhook_content(headers: MappingABC[str, str], body: bytes) -> bytes:
+    return f"{headers.get('webhook-id', '')}.{headers.get('webhook-timestamp', '')}.".encode() + body
+
+
+def assemble(order: bytes, parts: dict[str, bytes]) -> bytes:
+    """`{"order": <GET body>, "products": <GET body>, ...}` with each body kept byte for byte."""
+    pieces = [b'{"order":', order.strip()]
+    for name in SUB_RESOURCES:
+        pieces += [b',"', name.encode(), b'":', parts.get(name, b"[]").strip()]
+    pieces.append(b"}")
+    return b"".join(pieces)
+
+
+def _pointer_order_id(body: bytes) -> int | None:
+    try:
+        document = parse_json(body)
+    except MappingError:
+        return None
+    data = document.get("data") if isinstance(document, dict) else None
+    if isinstance(data, dict) and data.get("type") == "order" and isinstance(data.get("id"), int):
+        return int(data["id"])
+    return None
+
+
+class BigCommerceConnector(Connector):
+    kind: ClassVar[str] = "bigcommerce"
+    channel: ClassVar[str] = "bigcommerce"
+    settings_model = BigCommerceSettings
+    takes_webhooks = True
+    runs = True
+
+    settings: BigCommerceSettings
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # order ids announced by webhooks, fetched by the run loop (a lost one is found by the poll)
+        self.pending: asyncio.Queue[int] = asyncio.Queue()
+        self._taken: dict[int, str] = {}  # order id -> date_modified last taken in, to skip re-fetching
+
+    @property
+    def has_api(self) -> bool:
+        return bool(self.settings.store_hash and self.settings.access_token)
+
+    def startup_notes(self) -> list[str]:
+        notes = []
+        if not self.settings.client_secret:
+            notes.append("no client_secret: every webhook will be refused with 401")
+        if not self.has_api:
+            notes.append(
+                "webhook-only: no store_hash/access_token, so webhook pointers are stored but cannot be "
+                "resolved into orders (they go to the DLQ) and there is no reconciliation poll"
+            )
+        return notes
+
+    # webhooks -----------------------------------------------------------------------------------
+    def verify_webhook(self, headers: MappingABC[str, str], body: bytes) -> WebhookVerdict:
+        given = headers.get("webhook-signature")
+        if not given or not headers.get("webhook-id") or not headers.get("webhook-timestamp"):
+            return WebhookVerdict(False, "missing webhook-id, webhook-timestamp or webhook-signature header")
+        try:
+            stamp = int(headers["webhook-timestamp"])
+        except ValueError:
+            return WebhookVerdict(False, "webhook-timestamp is not epoch seconds")
+        if abs(time.time() - stamp) > TIMESTAMP_TOLERANCE:
+            return WebhookVerdict(False, f"webhook-timestamp is more than {TIMESTAMP_TOLERANCE} s from now")
+        content = standard_webhook_content(headers, body)
+        matched = False
+        for entry in given.split():
+            version, _, signature = entry.partition(",")
+            if version == "v1":
+                matched |= hmac_matches(
+                    self.settings.client_secret, content, signature.encode(), hashlib.sha256, base64.b64encode
+                )
+        if not matched:
+            return WebhookVerdict(False, "webhook-signature does not match under any configured client_secret")
+        try:
+            document = parse_json(body)
+        except MappingError:
+            document = None
+        hash_ = document.get("hash") if isinstance(document, dict) else None
+        order_id = _pointer_order_id(body)
+        if order_id is not None and self.has_api:
+            self.pending.put_nowait(order_id)
+        kept = {name: value for name in _KEPT_HEADERS if (value := headers.get(name)) is not None}
+        return WebhookVerdict(True, dedupe_key=str(hash_ or headers["webhook-id"]), headers=kept)
+
+    def mapping_for(self, raw: StoredRaw) -> Mapping:
+        mapping = builtin_mapping("bigcommerce")
+        if raw.transport != "webhook":
+            return mapping
+        order_id = _pointer_order_id(raw.body)
+        if order_id is None:
+            raise NotAnOrder("BigCommerce webhook is not about an order (data.type is not 'order')")
+        if not self.has_api:
+            raise NotAnOrder(
+                f"BigCommerce webhook for order {order_id} cannot be resolved: the connector has no "
+                "store_hash/access_token to fetch the order with"
+            )
+        return _PointerDone(mapping)
+
+    # API ----------------------------------------------------------------------------------------
+    async def run(self) -> None:
+        if not self.has_api:
+            return  # webhook-only; said at start
+        async with self.client() as client:
+            api = Api(client)
+            loop = asyncio.get_running_loop()
+            next_poll = loop.time()
+            while True:
+                try:
+                    order_id = await asyncio.wait_for(self.pending.get(), max(0.0, next_poll - loop.time()))
+                except TimeoutError:
+                    await self.poll_once(api)
+                    next_poll = loop.time() + self.settings.poll_interval
+                    continue
+                await self.fetch_order(api, order_id, trigger="webhook")
+
+    def client(self) -> httpx.AsyncClient:
+        s = self.settings
+        assert s.store_hash and s.access_token
+        return httpx.AsyncClient(
+            base_url=f"{s.base_url.rstrip('/')}/stores/{s.store_hash}/v2",
+            headers={"X-Auth-Token": s.access_token.get_secret_value(), "Accept": "application/json"},
+            timeout=s.request_timeout,
+        )
+
+    async def _get(self, api: Api, path: str, **params: Any) -> bytes:
+        body = await api.get_json_bytes(path, params=params or None)
+        await self._respect_quota(api)
+        return body
+
+    async def _respect_quota(self, api: Api) -> None:
+        """The store-wide quota is shared with other apps: when it is spent, wait for its window to reset."""
+        response = api.last_response
+        if response is None:
+            return
+        left = response.headers.get("X-Rate-Limit-Requests-Left")
+        reset_ms = response.headers.get("X-Rate-Limit-Time-Reset-Ms")
+        if left == "0" and reset_ms and reset_ms.isdigit():
+            await pause(min(int(reset_ms) / 1000, 30.0))
+
+    async def fetch_order(self, api: Api, order_id: int, trigger: str = "webhook") -> bool:
+        """Fetch one order and its sub-resources and take the assembled document in."""
+        try:
+            order = await self._get(api, f"/orders/{order_id}")
+        except ApiError as exc:
+            if exc.status == 404:
+                log.warning("webhook order not found", connector=self.name, order=order_id)
+                return False
+            raise
+        return await self._take(api, order_id, order, trigger)
+
+    async def _take(self, api: Api, order_id: int, order: bytes, trigger: str) -> bool:
+        modified = parse_json(order).get("date_modified")
+        if modified is not None and self._taken.get(order_id) == modified:
+            return False
+        parts = {name: await self._get(api, f"/orders/{order_id}/{name}") for name in SUB_RESOURCES}
+        document = assemble(order, parts)
+        await self.intake.accept(
+            RawIn(
+                connector=self.name,
+                channel=self.channel,
+                transport="poll",
+                body=document,
+                received_at=datetime.now(UTC),
+                headers={"Resource": f"/v2/orders/{order_id}", "Trigger": trigger},
+                dedupe_key=f"{order_id}:{modified}" if modified else None,
+            )
+        )
+        if modified:
+            self._taken[order_id] = str(modified)
+        return True
+
+    async def poll_once(self, api: Api) -> int:
+        cursor = Cursor(self.intake, self.name, self.settings.start_from)
+        start = await cursor.load()
+        newest = start
+        seen = 0
+        page = 1
+        while True:
+            body = await self._get(
+                api,
+                "/orders",
+                min_date_modified=since(start, self.settings.overlap_seconds).isoformat(),
+                sort="date_modified:asc",
+                page=page,
+                limit=self.settings.page_size,
+            )
+            orders = parse_json(body)
+            if not isinstance(orders, list):
+                raise ApiError("GET /v2/orders did not return a JSON array of orders")
+            for order in orders:
+                await self._take(api, int(order["id"]), dump_json(order), "poll")
+                seen += 1
+                if order.get("date_modified"):
+                    newest = max(newest, parsedate_to_datetime(order["date_modified"]).astimezone(UTC))
+            if len(orders) < self.settings.page_size:
+                break
+            page += 1
+        if newest > start:
+            await cursor.save(newest)  # every order up to `newest` is durable
+        log.info("poll done", connector=self.name, orders=seen, cursor=newest.isoformat())
+        return seen

@@ -1,0 +1,98 @@
+"""A fake Magento 2 REST API: admin tokens from POST V1/integration/admin/token that expire (or are
+revoked by the test), GET V1/orders with an updated_at filter, pageSize/currentPage (and, like
+Magento, the last page again past the end), and 429 + Retry-After on demand."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+
+from tests.fakes._server import FakeBase, serve
+
+USER, PASSWORD, INTEGRATION_TOKEN = "admin", "admin-pass-1", "integration-token"
+REST = "/rest/default/V1"
+_FILTER = "searchCriteria[filter_groups][0][filters][0]"
+
+
+@dataclass
+class StoredOrder:
+    body: bytes  # the order object, exactly as served inside `items`
+    entity_id: int
+    updated_at: str
+
+
+def corpus_order(corpus: Path) -> StoredOrder:
+    body = (corpus / "channels" / "magento" / "rest-V1-orders-3-get-bundle-downloadable.json").read_bytes()
+    return StoredOrder(body.strip(), 3, "2017-08-21 22:22:20")
+
+
+def variant(order: StoredOrder, entity_id: int, updated_at: str) -> StoredOrder:
+    """The same order bytes with another top-level entity_id, increment_id and updated_at."""
+    body = re.sub(rb'\n  "entity_id": \d+,', f'\n  "entity_id": {entity_id},'.encode(), order.body)
+    body = re.sub(rb'\n  "increment_id": "\d+",', f'\n  "increment_id": "{entity_id:09d}",'.encode(), body)
+    body = re.sub(rb'\n  "updated_at": "[^"]+",', f'\n  "updated_at": "{updated_at}",'.encode(), body)
+    return StoredOrder(body, entity_id, updated_at)
+
+
+@dataclass
+class FakeMagento(FakeBase):
+    orders: list[StoredOrder] = field(default_factory=list)
+    tokens: set[str] = field(default_factory=set)
+    issued: int = 0
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post(f"{REST}/integration/admin/token", self.admin_token)
+        app.router.add_get(f"{REST}/orders", self.list_orders)
+        return app
+
+    def expire_tokens(self) -> None:
+        self.tokens.clear()
+
+    async def admin_token(self, request: web.Request) -> web.Response:
+        if (throttled := self.throttled(request)) is not None:
+            return throttled
+        given = await request.json()
+        if given != {"username": USER, "password": PASSWORD}:
+            self.log(request, 401)
+            return web.json_response({"message": "The account sign-in was incorrect."}, status=401)
+        self.issued += 1
+        token = f"admin-token-{self.issued}"
+        self.tokens.add(token)
+        self.log(request, 200)
+        return web.json_response(token)
+
+    async def list_orders(self, request: web.Request) -> web.Response:
+        if (throttled := self.throttled(request)) is not None:
+            return throttled
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token not in self.tokens and token != INTEGRATION_TOKEN:
+            self.log(request, 401)
+            return web.json_response({"message": "The consumer isn't authorized to access %resources."}, status=401)
+        query = request.query
+        after = query.get(f"{_FILTER}[value]")
+        assert query.get(f"{_FILTER}[field]") == "updated_at" and query.get(f"{_FILTER}[condition_type]") == "gt"
+        chosen = sorted((o for o in self.orders if after is None or o.updated_at > after), key=lambda o: o.updated_at)
+        size = int(query.get("searchCriteria[pageSize]", "20"))
+        page = int(query.get("searchCriteria[currentPage]", "1"))
+        last = max(1, math.ceil(len(chosen) / size))
+        page = min(page, last)  # Magento answers the last page again past the end
+        chunk = chosen[(page - 1) * size : page * size]
+        criteria = json.dumps({"pageSize": size, "currentPage": page}).encode()
+        body = b'{"items":[' + b",".join(o.body for o in chunk) + b'],"search_criteria":' + criteria
+        body += b',"total_count":' + str(len(chosen)).encode() + b"}"
+        self.log(request, 200)
+        return web.Response(body=body, content_type="application/json")
+
+
+@asynccontextmanager
+async def running(fake: FakeMagento) -> AsyncIterator[str]:
+    async with serve(fake.app()) as url:
+        yield url

@@ -1,0 +1,160 @@
+"""The Magento connector on its own: settings, admin and integration tokens, a 401 renewing the admin
+token once, and the V1/orders search criteria and paging (respx stands in for the shop)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from pydantic import ValidationError
+
+from orderhub.connectors import _http
+from orderhub.connectors._http import Api
+from orderhub.connectors.magento import MagentoAuthError, MagentoConnector, MagentoSettings
+from tests.fakes.intake import RecordingIntake
+
+SHOP = "https://magento.example.test"
+ORDERS = f"{SHOP}/rest/default/V1/orders"
+TOKEN = f"{SHOP}/rest/default/V1/integration/admin/token"
+F = "searchCriteria[filter_groups][0][filters][0]"
+
+
+def connector(intake: RecordingIntake | None = None, **settings: Any) -> MagentoConnector:
+    values: dict[str, Any] = {
+        "name": "mage",
+        "kind": "magento",
+        "base_url": SHOP,
+        "username": "admin",
+        "password": "pw-1",
+        "start_from": "2017-08-01T00:00:00Z",
+        "overlap_seconds": 0,
+        "page_size": 1,
+        **settings,
+    }
+    return MagentoConnector(MagentoSettings.model_validate(values), intake or RecordingIntake(), Path("."))
+
+
+def page(items: list[dict[str, Any]], total: int) -> httpx.Response:
+    return httpx.Response(200, json={"items": items, "search_criteria": {}, "total_count": total})
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    slept: list[float] = []
+
+    async def record(seconds: float) -> None:
+        slept.append(seconds)
+
+    monkeypatch.setattr(_http, "_sleep", record)
+    return slept
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"password": None}, "username and password go together"),
+        ({"access_token": "t"}, "either access_token or username"),
+        ({"username": None, "password": None}, "give access_token, or username"),
+    ],
+)
+def test_settings_need_exactly_one_way_to_authenticate(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        connector(**changes)
+
+
+@respx.mock
+async def test_admin_token_search_criteria_and_paging_by_total_count(waits: list[float]) -> None:
+    login = respx.post(TOKEN).mock(return_value=httpx.Response(200, json="admin-token-1"))
+    orders = [
+        {"entity_id": 3, "increment_id": "000000003", "updated_at": "2017-08-21 22:22:20", "base_grand_total": 165},
+        {"entity_id": 4, "increment_id": "000000004", "updated_at": "2017-08-22 10:00:00", "base_grand_total": 1.10},
+    ]
+    search = respx.get(ORDERS).mock(
+        side_effect=[httpx.Response(429, headers={"Retry-After": "2"}), page([orders[0]], 2), page([orders[1]], 2)]
+    )
+    intake = RecordingIntake()
+    mage = connector(intake)
+    async with mage.client() as client:
+        assert await mage.poll_once(Api(client)) == 2
+    assert waits == [2.0]
+    assert login.call_count == 1
+    assert login.calls.last.request.content == b'{"username":"admin","password":"pw-1"}'
+    requests = [call.request for call in search.calls]
+    assert all(r.headers["Authorization"] == "Bearer admin-token-1" for r in requests)
+    assert [dict(r.url.params) for r in requests[1:]] == [
+        {
+            f"{F}[field]": "updated_at",
+            f"{F}[value]": "2017-08-01 00:00:00",
+            f"{F}[condition_type]": "gt",
+            "searchCriteria[sortOrders][0][field]": "updated_at",
+            "searchCriteria[sortOrders][0][direction]": "ASC",
+            "searchCriteria[pageSize]": "1",
+            "searchCriteria[currentPage]": str(number),
+        }
+        for number in (1, 2)
+    ]  # and no third request: Magento would answer page 2 again
+    assert [(raw.transport, raw.dedupe_key) for raw in intake.accepted] == [
+        ("poll", "3:2017-08-21 22:22:20"),
+        ("poll", "4:2017-08-22 10:00:00"),
+    ]
+    assert intake.accepted[1].body.endswith(b'"base_grand_total":1.1}')
+    assert intake.events[-1] == ("checkpoint", "2017-08-22T10:00:00+00:00")
+
+
+@respx.mock
+async def test_a_401_renews_the_admin_token_once(waits: list[float]) -> None:
+    login = respx.post(TOKEN).mock(side_effect=[httpx.Response(200, json="first"), httpx.Response(200, json="second")])
+    search = respx.get(ORDERS).mock(side_effect=[httpx.Response(401, json={"message": "expired"}), page([], 0)])
+    mage = connector()
+    async with mage.client() as client:
+        assert await mage.poll_once(Api(client)) == 0
+    assert login.call_count == 2
+    assert [c.request.headers["Authorization"] for c in search.calls] == ["Bearer first", "Bearer second"]
+
+
+@respx.mock
+async def test_a_second_401_is_a_clear_error_for_the_supervisor(waits: list[float]) -> None:
+    respx.post(TOKEN).mock(return_value=httpx.Response(200, json="tok"))
+    respx.get(ORDERS).mock(return_value=httpx.Response(401, json={"message": "no"}))
+    mage = connector()
+    async with mage.client() as client:
+        with pytest.raises(MagentoAuthError, match=r"Magento refused the token for GET /rest/default/V1/orders"):
+            await mage.poll_once(Api(client))
+
+
+@respx.mock
+async def test_a_refused_login_names_the_user_not_the_password(waits: list[float]) -> None:
+    respx.post(TOKEN).mock(return_value=httpx.Response(401, json={"message": "sign-in incorrect"}))
+    mage = connector()
+    async with mage.client() as client:
+        with pytest.raises(MagentoAuthError, match="admin login of 'admin'") as caught:
+            await mage.poll_once(Api(client))
+    assert "pw-1" not in str(caught.value)
+
+
+@respx.mock
+async def test_the_admin_token_is_renewed_before_it_expires(waits: list[float]) -> None:
+    login = respx.post(TOKEN).mock(side_effect=[httpx.Response(200, json="t1"), httpx.Response(200, json="t2")])
+    search = respx.get(ORDERS).mock(return_value=page([], 0))
+    mage = connector(admin_token_ttl=3600)
+    async with mage.client() as client:
+        await mage.poll_once(Api(client))
+        mage._token_at -= 0.95 * 3600  # most of its lifetime has passed
+        await mage.poll_once(Api(client))
+    assert login.call_count == 2
+    assert [c.request.headers["Authorization"] for c in search.calls] == ["Bearer t1", "Bearer t2"]
+
+
+@respx.mock
+async def test_integration_token_is_a_bearer_and_a_401_says_how_to_enable_it(waits: list[float]) -> None:
+    login = respx.post(TOKEN)
+    respx.get(ORDERS).mock(return_value=httpx.Response(401, json={"message": "no"}))
+    mage = connector(username=None, password=None, access_token="int-tok")
+    async with mage.client() as client:
+        with pytest.raises(MagentoAuthError, match="enable_integration_as_bearer=1"):
+            await mage.poll_once(Api(client))
+    assert login.call_count == 0
+    assert respx.calls.last.request.headers["Authorization"] == "Bearer int-tok"
