@@ -8,6 +8,7 @@ elements, and refuses values that contain a delimiter (they would change the seg
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from typing import BinaryIO
 
 from orderhub.x12._envelopes import X12Document
 from orderhub.x12._errors import WriteError
@@ -126,3 +127,10 @@ class X12Writer:
 
     def write(self, segments: Iterable[Segment]) -> bytes:
         return "".join(self.iter_text(segments)).encode("latin-1")
+
+    def write_to(self, segments: Iterable[Segment], stream: BinaryIO) -> int:
+        """Write segment by segment to `stream` (bounded memory); returns the number of bytes written."""
+        written = 0
+        for text in self.iter_text(segments):
+            written += stream.write(text.encode("latin-1"))
+        return written

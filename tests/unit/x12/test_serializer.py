@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -46,6 +48,16 @@ def test_writer_output_reads_back() -> None:
         assert [s.elements for s in document.segments()][1:] == [s.elements for s in segments][1:]
         assert document.findings == []
         assert serialize(document) == out
+
+
+def test_writer_streams_to_a_file(tmp_path: Path) -> None:
+    segments = read_segments(interchange(3).encode())
+    writer = X12Writer(Delimiters("*", ">", "~"), "\n")
+    path = tmp_path / "out.edi"
+    with path.open("wb") as stream:
+        written = writer.write_to(iter(segments), stream)
+    assert written == path.stat().st_size
+    assert path.read_bytes() == writer.write(segments)
 
 
 def test_writer_drops_trailing_empty_elements() -> None:
