@@ -256,7 +256,7 @@ def _error(segment: Segment, message: str, *, code: str | None = None, source: s
     )
 
 
-_ENVELOPE_TAGS = frozenset({"ISA", "IEA", "GS", "GE", "ST"})
+_NOT_IN_A_SET = frozenset({"SE", "ST", "GE", "GS", "IEA", "ISA"})
 
 
 class EnvelopeReader:
@@ -281,6 +281,14 @@ class EnvelopeReader:
         self._keep = keep
         self._findings: list[Finding] = []
         self.interchanges: list[Interchange] = []
+        # Where the nesting stands: the open interchange, group and set, and what they hold so far.
+        self._interchange: Interchange | None = None
+        self._group: FunctionalGroup | None = None
+        self._set: list[Segment] | None = None
+        self._group_count = self._set_count = 0
+        # Control numbers seen in the open interchange and group, to report reuse (AK905 19, AK502 23).
+        self._group_numbers: dict[str, Segment] = {}
+        self._set_numbers: dict[str, Segment] = {}
 
     @property
     def findings(self) -> list[Finding]:
@@ -351,108 +359,117 @@ class EnvelopeReader:
                 self._findings.append(finding)
 
     def __iter__(self) -> Iterator[tuple[Interchange, FunctionalGroup, TransactionSet]]:
-        keep = self._keep
-        interchange: Interchange | None = None
-        group: FunctionalGroup | None = None
-        current: list[Segment] | None = None
-        groups = sets = 0
-        # Control numbers seen in the current interchange and group, to report reuse (AK905 19, AK502 23).
-        group_numbers: dict[str, Segment] = {}
-        set_numbers: dict[str, Segment] = {}
         last: Segment | None = None
         for segment in self._reader:
             last = segment
-            tag = segment.tag
-            if current is not None:
-                if tag == "SE":
-                    current.append(segment)
-                    self._close_set(segment, current)
-                    transaction_set = TransactionSet(current)
-                    current = None
-                    sets += 1
-                    assert interchange is not None and group is not None
-                    if keep:
-                        group.sets.append(transaction_set)
-                    yield interchange, group, transaction_set
-                elif tag in _ENVELOPE_TAGS:
-                    st = current[0]
-                    raise _error(
-                        segment,
-                        f"SE missing: the transaction set started by ST at line {st.line} "
-                        f"(segment {st.ordinal}) is followed by {tag}",
-                        code="2",
-                        source="AK5",
-                    )
-                else:
-                    current.append(segment)
-            elif group is not None:
-                if tag == "ST":
-                    current = [segment]
-                    self._check_unique(
-                        segment, set_numbers, 2, FindingKind.SET_CONTROL_NUMBER_REUSED, code="23", source="AK5"
-                    )
-                elif tag == "GE":
-                    self._close_group(segment, group.gs, sets)
-                    group.ge = segment
-                    group = None
-                elif tag in ("GS", "IEA", "ISA"):
-                    raise _error(
-                        segment,
-                        f"GE missing: the functional group started by GS at line {group.gs.line} "
-                        f"(segment {group.gs.ordinal}) is followed by {tag}",
-                        code="3",
-                        source="AK9",
-                    )
-                else:
-                    raise _error(segment, f"{tag} outside a transaction set: expected ST or GE")
-            elif interchange is not None:
-                if tag == "GS":
-                    self._check_gs(segment)
-                    self._check_unique(
-                        segment, group_numbers, 6, FindingKind.GROUP_CONTROL_NUMBER_REUSED, code="19", source="AK9"
-                    )
-                    group = FunctionalGroup(segment)
-                    groups += 1
-                    sets = 0
-                    set_numbers = {}
-                    if keep:
-                        interchange.groups.append(group)
-                elif tag == "IEA":
-                    self._close_interchange(segment, interchange.isa, groups)
-                    interchange.iea = segment
-                    interchange = None
-                elif tag == "TA1":
-                    if keep:
-                        interchange.other.append(segment)
-                elif tag == "ISA":
-                    isa = interchange.isa
-                    raise _error(
-                        segment,
-                        f"IEA missing: the interchange started by ISA at line {isa.line} is followed by another ISA",
-                        code="023",
-                        source="TA1",
-                    )
-                elif tag == "ST":
-                    raise _error(
-                        segment, "ST outside a functional group: expected GS before it", code="024", source="TA1"
-                    )
-                else:
-                    raise _error(segment, f"{tag} outside a functional group: expected GS, TA1 or IEA")
-            elif tag == "ISA":
-                delimiters = self._reader.delimiters
-                assert delimiters is not None
-                interchange = Interchange(segment, delimiters)
-                groups = 0
-                group_numbers = {}
-                if keep:
-                    self.interchanges.append(interchange)
-            else:
-                raise _error(
-                    segment,
-                    f"{tag} outside an interchange: expected ISA before it",
-                    code="022",
-                    source="TA1",
-                )
+            current = self._set
+            if current is not None and segment.tag not in _NOT_IN_A_SET:
+                current.append(segment)  # the common case, kept inline
+                continue
+            done = self._step(segment)
+            if done is not None:
+                assert self._interchange is not None and self._group is not None
+                yield self._interchange, self._group, done
+        self._finish(last)
+
+    def _step(self, segment: Segment) -> TransactionSet | None:
+        """Handle an envelope segment (or any segment outside a set); a finished set is returned."""
+        if self._set is not None:
+            return self._end_set(segment, self._set)
+        if self._group is not None:
+            self._in_group(segment, self._group)
+        elif self._interchange is not None:
+            self._in_interchange(segment, self._interchange)
+        elif segment.tag == "ISA":
+            delimiters = self._reader.delimiters
+            assert delimiters is not None
+            self._interchange = Interchange(segment, delimiters)
+            self._group_count = 0
+            self._group_numbers = {}
+            if self._keep:
+                self.interchanges.append(self._interchange)
+        else:
+            raise _error(
+                segment, f"{segment.tag} outside an interchange: expected ISA before it", code="022", source="TA1"
+            )
+        return None
+
+    def _end_set(self, segment: Segment, current: list[Segment]) -> TransactionSet:
+        if segment.tag != "SE":
+            st = current[0]
+            raise _error(
+                segment,
+                f"SE missing: the transaction set started by ST at line {st.line} "
+                f"(segment {st.ordinal}) is followed by {segment.tag}",
+                code="2",
+                source="AK5",
+            )
+        current.append(segment)
+        self._close_set(segment, current)
+        transaction_set = TransactionSet(current)
+        self._set = None
+        self._set_count += 1
+        if self._keep:
+            assert self._group is not None
+            self._group.sets.append(transaction_set)
+        return transaction_set
+
+    def _in_group(self, segment: Segment, group: FunctionalGroup) -> None:
+        tag = segment.tag
+        if tag == "ST":
+            self._set = [segment]
+            self._check_unique(
+                segment, self._set_numbers, 2, FindingKind.SET_CONTROL_NUMBER_REUSED, code="23", source="AK5"
+            )
+        elif tag == "GE":
+            self._close_group(segment, group.gs, self._set_count)
+            group.ge = segment
+            self._group = None
+        elif tag in ("GS", "IEA", "ISA"):
+            raise _error(
+                segment,
+                f"GE missing: the functional group started by GS at line {group.gs.line} "
+                f"(segment {group.gs.ordinal}) is followed by {tag}",
+                code="3",
+                source="AK9",
+            )
+        else:
+            raise _error(segment, f"{tag} outside a transaction set: expected ST or GE")
+
+    def _in_interchange(self, segment: Segment, interchange: Interchange) -> None:
+        tag = segment.tag
+        if tag == "GS":
+            self._check_gs(segment)
+            self._check_unique(
+                segment, self._group_numbers, 6, FindingKind.GROUP_CONTROL_NUMBER_REUSED, code="19", source="AK9"
+            )
+            self._group = FunctionalGroup(segment)
+            self._group_count += 1
+            self._set_count = 0
+            self._set_numbers = {}
+            if self._keep:
+                interchange.groups.append(self._group)
+        elif tag == "IEA":
+            self._close_interchange(segment, interchange.isa, self._group_count)
+            interchange.iea = segment
+            self._interchange = None
+        elif tag == "TA1":
+            if self._keep:
+                interchange.other.append(segment)
+        elif tag == "ISA":
+            raise _error(
+                segment,
+                f"IEA missing: the interchange started by ISA at line {interchange.isa.line} "
+                "is followed by another ISA",
+                code="023",
+                source="TA1",
+            )
+        elif tag == "ST":
+            raise _error(segment, "ST outside a functional group: expected GS before it", code="024", source="TA1")
+        else:
+            raise _error(segment, f"{tag} outside a functional group: expected GS, TA1 or IEA")
+
+    def _finish(self, last: Segment | None) -> None:
         if last is None:
             raise EnvelopeError(
                 "no ISA found: the file is empty or holds only whitespace",
@@ -461,25 +478,25 @@ class EnvelopeReader:
                 code="023",
                 code_source="TA1",
             )
-        if current is not None:
+        if self._set is not None:
             raise _error(
                 last,
-                f"SE missing at the end of the file: the set started by ST at line {current[0].line} has no SE",
+                f"SE missing at the end of the file: the set started by ST at line {self._set[0].line} has no SE",
                 code="2",
                 source="AK5",
             )
-        if group is not None:
+        if self._group is not None:
             raise _error(
                 last,
-                f"GE missing at the end of the file: the group started by GS at line {group.gs.line} has no GE",
+                f"GE missing at the end of the file: the group started by GS at line {self._group.gs.line} has no GE",
                 code="3",
                 source="AK9",
             )
-        if interchange is not None:
+        if self._interchange is not None:
             raise _error(
                 last,
                 f"IEA missing at the end of the file: the interchange started by ISA at line "
-                f"{interchange.isa.line} has no IEA",
+                f"{self._interchange.isa.line} has no IEA",
                 code="023",
                 source="TA1",
             )
