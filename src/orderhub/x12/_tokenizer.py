@@ -198,7 +198,10 @@ class SegmentReader:
                 cursor.newline = "\n" if "\n" in buf or "\r" not in buf else "\r"
             start = pos + 3 if cursor.base + pos == 0 and buf.startswith(BOM) else pos
             begin = _skip_whitespace(buf, start)
-            if begin < len(buf) and not (cursor.eof and not buf[begin:].strip(END_PADDING)):
+            only_padding = (
+                cursor.eof and buf[begin : begin + 1] in ("\x1a", "\x00") and not buf[begin:].strip(END_PADDING)
+            )
+            if begin < len(buf) and not only_padding:
                 break
             if cursor.eof:
                 self.trailer = cursor.pending + buf[pos:]
