@@ -4,6 +4,7 @@ and whatever parses writes back byte for byte and reads the same in small chunks
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from orderhub.x12 import EnvelopeReader, X12Error, parse, serialize
 from tests.conftest import CORPUS
 from tests.unit.x12.builders import interchange, isa
 
-SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# A generous per-example deadline: inputs are a few kB at most, so only a hang or a blow-up can reach it.
+SETTINGS = settings(max_examples=250, deadline=timedelta(seconds=5), suppress_health_check=[HealthCheck.too_slow])
 DELIMITER_BYTES = b"*~>:^|!\r\n \t"
 
 
