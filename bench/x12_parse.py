@@ -3,15 +3,19 @@
     python -m bench.x12_parse [--mb 50] [--seconds 1.5]
 
 Baselines, measured in the same run: `data.split(b"~")` (cutting segments, no whitespace, no
-positions, no ISA handling) and the same plus splitting every segment into elements. Ours: the
-tokenizer (`read_segments`), the full parse (tokenize + nest + checks) and streaming a file
-(`iter_transaction_sets`, bounded memory).
+positions, no ISA handling) and the same plus splitting every segment into elements; when pyx12 is
+installed (the test extra), its segment reader too, with the number of corpus files it cannot read.
+Ours: the tokenizer (`read_segments`), the full parse (tokenize + nest + checks) and streaming a
+file (`iter_transaction_sets`, bounded memory).
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import importlib
+import io
+import logging
 import os
 import sys
 import tempfile
@@ -70,6 +74,40 @@ def _write_big(path: Path, megabytes: int) -> int:
     return segments + 4
 
 
+def _pyx12_reader() -> Callable[[bytes], int] | None:
+    """pyx12's segment reader as `data -> segment count`, or None when pyx12 is not installed."""
+    try:
+        x12file = importlib.import_module("pyx12.x12file")
+    except ImportError:
+        return None
+    logging.getLogger("pyx12").setLevel(logging.CRITICAL)
+
+    def read(data: bytes) -> int:
+        return sum(1 for _ in x12file.X12Reader(io.StringIO(data.decode("latin-1"))))
+
+    return read
+
+
+def _pyx12_corpus(read: Callable[[bytes], int], files: list[bytes]) -> int:
+    failures = 0
+    for data in files:
+        try:
+            read(data)
+        except Exception:  # any failure to read counts; pyx12 raises several kinds
+            failures += 1
+    return failures
+
+
+def _our_failures(files: list[bytes]) -> int:
+    failures = 0
+    for data in files:
+        try:
+            parse(data)
+        except X12Error:
+            failures += 1
+    return failures
+
+
 def _row(name: str, seconds: float, size: int, segments: int, baseline: float | None) -> str:
     mb_s = size / seconds / 1e6
     seg_s = segments / seconds / 1e6
@@ -118,6 +156,10 @@ def main() -> int:
             )
         )
         print(_row("parse (tokenize + nest + checks)", _timed(parse_all, args.seconds), size, segments, naive))
+        pyx12 = _pyx12_reader()
+        if pyx12 is not None:
+            failures = _pyx12_corpus(pyx12, files)
+            print(f"  pyx12 X12Reader cannot read {failures} of the {len(files)} files (ours: {_our_failures(files)})")
     else:
         print(f"corpus: not found at {CORPUS} (set ORDERHUB_CORPUS); skipped")
 
@@ -134,6 +176,10 @@ def main() -> int:
                     pass
 
         print(_row("iter_transaction_sets (from file)", _timed(stream, args.seconds), size, segments, naive))
+        pyx12 = _pyx12_reader()
+        if pyx12 is not None:
+            data = path.read_bytes()
+            print(_row("pyx12 X12Reader (segments only)", _timed(lambda: pyx12(data), 0), size, segments, naive))
     return 0
 
 
