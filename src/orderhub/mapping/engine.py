@@ -217,7 +217,8 @@ def compile_path(text: Any) -> _Path:
 
     Paths without `$` start at the object in scope; `@` is that object itself. A name inside
     brackets is a path (from the object in scope) whose value is the index; `[key=path]` is the
-    first item whose `key` equals the value of the path, and `[?key=path]` all of them (like `[]`).
+    first item whose `key` equals the value of the path, and `[?key=path]` all of them (like `[]`);
+    a quoted right side is a literal: `N1[N101='ST']`.
     Raises ValueError on bad syntax.
     """
     if not isinstance(text, str) or not text.strip():
@@ -248,7 +249,7 @@ def compile_path(text: Any) -> _Path:
                 steps.append((_AT, int(inner)))
             elif match_inner := _MATCH_INNER.fullmatch(inner):
                 every, name, wanted = match_inner.groups()
-                steps.append((_FILTER if every else _MATCH, (name, compile_path(wanted.strip()).get)))
+                steps.append((_FILTER if every else _MATCH, (name, _wanted(wanted.strip()))))
             else:
                 steps.append((_DYNAMIC, compile_path(inner).get))
         else:
@@ -259,6 +260,14 @@ def compile_path(text: Any) -> _Path:
     many = any(kind in (_EACH, _FILTER) for kind, _ in steps)
     key = steps[0][1] if not rooted and len(steps) == 1 and steps[0][0] == _KEY else None
     return _Path(text, _key_getter(rooted, steps) or _general_getter(rooted, steps, many), many, key)
+
+
+def _wanted(text: str) -> Getter:
+    """The right side of `[key=...]`: a quoted literal (`'ST'`), else a path."""
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        literal = text[1:-1]
+        return lambda node, run: literal
+    return compile_path(text).get
 
 
 def _key_getter(rooted: bool, steps: list[tuple[int, Any]]) -> Getter | None:
@@ -380,7 +389,7 @@ def _join(parts: Iterable[str]) -> str:
 _SOURCES = ("path", "first", "all", "const", "position")
 _RULE_KEYS = frozenset({*_SOURCES, "as", "when", "default", "required"})
 _PARAMS = frozenset().union(*(transform.params for transform in TRANSFORMS.values()))
-_TOP_KEYS = ("name", "channel", "description", "documents", "expect", "order")
+_TOP_KEYS = ("name", "channel", "description", "format", "sets", "documents", "expect", "order")
 
 Step = tuple[Callable[[Any, Any, Run], Any], bool]
 
@@ -846,6 +855,8 @@ class Mapping:
         name: str,
         path: Path,
         channel: str,
+        source_format: str = "json",
+        sets: frozenset[str] = frozenset(),
         digest: str,
         documents: list[_Document],
         expect: list[_Path],
@@ -856,6 +867,8 @@ class Mapping:
         self.name = name
         self.path = path
         self.channel = channel
+        self.source_format = source_format  # json, or x12: one document per transaction set in `sets`
+        self.sets = sets
         self.digest = digest  # sha256 of the file: which version of the mapping made an order
         self._documents = documents
         self._expect = expect
@@ -917,6 +930,14 @@ class Mapping:
         expected = tree.get("expect", [])
         if not isinstance(expected, list) or not all(isinstance(text, str) for text in expected):
             raise compiler.fail(top("expect"), "expected a list of paths")
+        source_format = tree.get("format", "json")
+        if source_format not in ("json", "x12"):
+            raise compiler.fail(top("format"), "expected json or x12")
+        sets = tree.get("sets", [])
+        if not isinstance(sets, list) or not all(isinstance(s, str) and s.isdigit() for s in sets):
+            raise compiler.fail(top("sets"), 'expected a list of transaction set ids, such as ["850"]')
+        if source_format == "x12" and not sets:
+            raise compiler.fail(top("sets"), "an x12 mapping names the transaction sets it maps")
         documents = [compiler.document(spec, top("documents")) for spec in cls._document_specs(tree, compiler)]
         expect = [compiler.path(text, top("expect")) for text in expected]
         order, at = tree["order"], top("order")
@@ -926,6 +947,8 @@ class Mapping:
             name=tree.get("name", path.stem),
             path=path,
             channel=tree["channel"],
+            source_format=source_format,
+            sets=frozenset(sets),
             digest=digest,
             documents=documents,
             expect=expect,
@@ -1045,6 +1068,10 @@ def parse_json(raw: bytes | str) -> Any:
 
 
 def map_payload(raw: bytes, mapping: Mapping, ctx: MappingContext) -> list[Order]:
+    if mapping.source_format == "x12":
+        from orderhub.mapping.x12 import map_interchange
+
+        return map_interchange(raw, mapping, ctx).orders
     try:
         document = parse_json(raw)
     except MappingError as exc:
