@@ -7,6 +7,7 @@ split of the file is explained where it does.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -629,3 +630,47 @@ def test_broken_files_say_what_was_expected(corpus: Path, path: str, ordinal: in
     segment = next(s for s in document.segments() if s.ordinal == ordinal)
     finding = next(f for f in document.findings if f.segment_ordinal == ordinal)
     assert (finding.segment_tag, finding.line, finding.offset) == (segment.tag, segment.line, segment.offset)
+
+
+_SOURCES_TERMINATORS = {"CR": CR, "LF": LF, "SPACE": SPACE, "… (U+2026)": ELLIPSIS, "~ + LF": "~"}
+# Where our reading differs from the positional one SOURCES.md records, and why.
+_SOURCES_EXCEPTIONS = {"850/edinet_tilde_component_2st.edi": "GS08 is 004010; '~' is the terminator, not data"}
+
+
+def _sources_rows(text: str) -> dict[str, tuple[str, str, str, str, str]]:
+    """file -> (element, component, terminator, ISA12, GS08) from the SOURCES.md tables."""
+    rows: dict[str, tuple[str, str, str, str, str]] = {}
+    folder = ""
+    for line in text.splitlines():
+        if line.startswith("## ") and line.endswith("/"):
+            folder = line[3:-1]
+        if not folder or not line.startswith("| ") or line.startswith(("| file", "|---")):
+            continue
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+        # "```" stands for a backtick; "\\|" is an escaped pipe.
+        separators = [
+            "`" if m.group(0) == "```" else m.group(1).replace("\\|", "|")
+            for m in re.finditer(r"```|`([^`]+)`", cells[3])
+        ]
+        isa12, gs08 = (v.strip() for v in cells[4].split("/"))
+        rows[f"{folder}/{cells[0]}"] = (separators[0], separators[1], separators[2], isa12, gs08)
+    return rows
+
+
+@pytest.mark.corpus
+def test_the_table_agrees_with_sources_md(corpus: Path) -> None:
+    rows = _sources_rows((_x12(corpus) / "SOURCES.md").read_text(encoding="utf-8"))
+    assert sorted(rows) == sorted(BY_PATH)
+    for path, (element, component, terminator, isa12, gs08) in rows.items():
+        case = BY_PATH[path]
+        documented = D(
+            element, "" if component == "(none)" else component, _SOURCES_TERMINATORS.get(terminator, terminator)
+        )
+        assert (case.delimiters.element, case.delimiters.component, case.delimiters.segment) == (
+            documented.element,
+            documented.component,
+            documented.segment,
+        ), path
+        assert case.isa_version == isa12, path
+        if path not in _SOURCES_EXCEPTIONS:
+            assert case.gs_version == ("" if gs08 == "-" else gs08), path
