@@ -153,6 +153,7 @@ def test_chunk_boundaries_do_not_change_the_result(chunk_size: int) -> None:
         interchange(3, terminator="\r", newline="\n"),
         interchange(2, terminator="\xe2\x80\xa6", newline="\r\n"),
         interchange(1) + "\n" + interchange(1, element="|", component="^", terminator="!\n"),
+        interchange(2, terminator=" ", newline="\r\n"),
     ]
     for text in samples:
         data = text.encode("latin-1")
@@ -247,3 +248,15 @@ def test_end_of_file_padding_is_trailer(padding: str) -> None:
     last = list(reader)[-1]
     assert (last.elements, last.terminator, reader.trailer) == (["1", "000000001"], "", padding)
     assert _round_trip(unterminated.encode()) == unterminated.encode()
+
+
+def test_space_terminator_followed_by_line_breaks() -> None:
+    text = interchange(1, terminator=" ", newline="\r\n")
+    reader = SegmentReader(text.encode())
+    segments = list(reader)
+    assert reader.delimiters == Delimiters("*", ">", " ")
+    pid = next(s for s in segments if s.tag == "PID")
+    assert pid.elements == ["F", "", "", "", "Item 1 description"]
+    assert (pid.terminator, pid.trivia) == (" ", "\r\n")
+    assert segments[-1].tag == "IEA" and reader.trailer == "\r\n"
+    assert _round_trip(text.encode()) == text.encode()
