@@ -44,6 +44,7 @@ def variant(order: StoredOrder, entity_id: int, updated_at: str) -> StoredOrder:
 @dataclass
 class FakeMagento(FakeBase):
     orders: list[StoredOrder] = field(default_factory=list)
+    password: str = PASSWORD  # change it to make logins fail
     tokens: set[str] = field(default_factory=set)
     issued: int = 0
 
@@ -60,7 +61,7 @@ class FakeMagento(FakeBase):
         if (throttled := self.throttled(request)) is not None:
             return throttled
         given = await request.json()
-        if given != {"username": USER, "password": PASSWORD}:
+        if given != {"username": USER, "password": self.password}:
             self.log(request, 401)
             return web.json_response({"message": "The account sign-in was incorrect."}, status=401)
         self.issued += 1

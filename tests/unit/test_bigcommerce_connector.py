@@ -3,9 +3,6 @@ document, and the min_date_modified poll (respx stands in for the API)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,21 +16,14 @@ from orderhub.connectors import _http
 from orderhub.connectors._http import Api
 from orderhub.connectors.base import NotAnOrder
 from orderhub.connectors.bigcommerce import BigCommerceConnector, BigCommerceSettings, assemble
-from orderhub.mapping import MappingContext, parse_json
+from orderhub.mapping import parse_json
+from orderhub.stages.normalize import KeptWithoutOrder
 from orderhub.store.base import StoredRaw
 from tests.fakes.intake import RecordingIntake
+from tests.fakes.signing import standard_webhook_headers
 
 API = "https://api.example.test/stores/s1/v2"
 SECRET = "client-secret-1"
-
-
-def standard_webhook_headers(
-    secret: str, body: bytes, msg_id: str = "msg-1", stamp: int | None = None
-) -> dict[str, str]:
-    stamp = int(time.time()) if stamp is None else stamp
-    content = f"{msg_id}.{stamp}.".encode() + body
-    signature = base64.b64encode(hmac.new(secret.encode(), content, hashlib.sha256).digest()).decode()
-    return {"webhook-id": msg_id, "webhook-timestamp": str(stamp), "webhook-signature": f"v1,{signature}"}
 
 
 def connector(intake: RecordingIntake | None = None, **settings: Any) -> BigCommerceConnector:
@@ -114,11 +104,8 @@ def test_pointer_without_api_credentials_is_a_clear_dlq_entry(corpus: Path) -> N
 @pytest.mark.corpus
 def test_a_resolved_pointer_makes_no_order_of_its_own(corpus: Path) -> None:
     body = pointer(corpus)
-    ctx = MappingContext(
-        connector="bc", account="bc", channel="bigcommerce", received_at=datetime.now(UTC), raw_ref="x"
-    )
-    mapping = connector().mapping_for(stored(body))
-    assert mapping.apply(parse_json(body), ctx) == []
+    with pytest.raises(KeptWithoutOrder, match="order 250: the order is fetched and stored on its own"):
+        connector().mapping_for(stored(body))
     assert connector().mapping_for(stored(b"{}", transport="poll")).name == "bigcommerce"
 
 

@@ -4,8 +4,6 @@ poll's request shape, pagination, Retry-After and cursor (respx stands in for th
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -22,13 +20,10 @@ from orderhub.connectors.woocommerce import WooCommerceConnector, WooCommerceSet
 from orderhub.mapping import parse_json
 from orderhub.store.base import StoredRaw
 from tests.fakes.intake import RecordingIntake
+from tests.fakes.signing import woo_signature
 
 SITE = "https://shop.example.test"
 ORDERS = f"{SITE}/wp-json/wc/v3/orders"
-
-
-def woo_signature(secret: str, body: bytes) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
 
 
 def connector(intake: RecordingIntake | None = None, **settings: Any) -> WooCommerceConnector:

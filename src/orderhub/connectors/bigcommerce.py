@@ -20,7 +20,7 @@ from orderhub.connectors._http import Api, ApiError, pause
 from orderhub.connectors._poll import Cursor, PollSettings, dump_json, since
 from orderhub.connectors.base import Connector, NotAnOrder, Secret, Secrets, WebhookVerdict, hmac_matches
 from orderhub.mapping import Mapping, MappingError, builtin_mapping, parse_json
-from orderhub.model import Order
+from orderhub.stages.normalize import KeptWithoutOrder
 from orderhub.store.base import RawIn, StoredRaw
 
 log = structlog.get_logger("orderhub.connectors.bigcommerce")
@@ -36,19 +36,6 @@ class BigCommerceSettings(PollSettings):
     client_secret: Secrets = Field(default_factory=list)  # the app's client secret(s): webhook signatures
     base_url: str = "https://api.bigcommerce.com"
     page_size: int = Field(50, ge=1, le=250)
-
-
-class _PointerDone(Mapping):
-    """A webhook pointer whose order the connector fetched: it yields no order of its own."""
-
-    def __init__(self, base: Mapping) -> None:  # no super().__init__: nothing to compile
-        self.name = base.name
-        self.path = base.path
-        self.channel = base.channel
-        self.digest = base.digest
-
-    def apply(self, document: Any, ctx: Any) -> list[Order]:
-        return []
 
 
 def standard_webhook_content(headers: MappingABC[str, str], body: bytes) -> bytes:
@@ -149,7 +136,7 @@ class BigCommerceConnector(Connector):
                 f"BigCommerce webhook for order {order_id} cannot be resolved: the connector has no "
                 "store_hash/access_token to fetch the order with"
             )
-        return _PointerDone(mapping)
+        raise KeptWithoutOrder(f"BigCommerce webhook for order {order_id}: the order is fetched and stored on its own")
 
     # API ----------------------------------------------------------------------------------------
     async def run(self) -> None:

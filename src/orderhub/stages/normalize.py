@@ -28,6 +28,11 @@ GROUP = "normalize"
 _INLINE = MappingPool(0)
 
 
+class KeptWithoutOrder(Exception):
+    """Raised by a resolver for a payload kept for the record that yields no order by design (a webhook
+    that only points at an order the connector fetches and stores as its own payload): marked done."""
+
+
 @dataclass(frozen=True, slots=True)
 class BatchResult:
     applied: list[Applied]
@@ -60,11 +65,15 @@ async def normalize_batch(
     mapping_of: dict[int, str] = {}
     failures: list[tuple[int, str, OutMessage]] = []
     failed: list[tuple[StoredRaw, str]] = []
+    done: list[StoredRaw] = []
     for raw in stored.values():
         if raw.state != "pending":  # already handled before a crash or a re-delivery
             continue
         try:
             mapping, account = resolve(raw)
+        except KeptWithoutOrder:
+            done.append(raw)
+            continue
         except Exception as exc:  # no connector or no mapping for it: recorded, never dropped
             error = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
             failures.append((raw.receipt, error, dlq_message(raw, error, None)))
@@ -80,7 +89,6 @@ async def normalize_batch(
         )
         jobs.append(MapJob(raw.receipt, raw.body, str(mapping.path), ctx))
     writes: list[OrderWrite] = []
-    done: list[StoredRaw] = []
     for mapped in await (mapper or _INLINE).map(jobs):
         raw = stored[mapped.receipt]
         if mapped.error is not None:
