@@ -9,7 +9,15 @@ from orderhub.x12._envelopes import (
     iter_transaction_sets,
     parse,
 )
-from orderhub.x12._errors import EnvelopeError, IsaError, TokenizeError, WriteError, X12Error
+from orderhub.x12._errors import (
+    EnvelopeError,
+    IsaError,
+    MisplacedSegmentError,
+    MissingTrailerError,
+    TokenizeError,
+    WriteError,
+    X12Error,
+)
 from orderhub.x12._findings import Finding, FindingKind
 from orderhub.x12._segments import Delimiters, Segment
 from orderhub.x12._serializer import X12Writer, iter_document, iter_exact, serialize, write_exact
@@ -24,6 +32,8 @@ __all__ = [
     "FunctionalGroup",
     "Interchange",
     "IsaError",
+    "MisplacedSegmentError",
+    "MissingTrailerError",
     "Segment",
     "SegmentReader",
     "TokenizeError",

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from orderhub.x12._errors import EnvelopeError
+from orderhub.x12._errors import EnvelopeError, MisplacedSegmentError, MissingTrailerError
 from orderhub.x12._findings import Finding, FindingKind
 from orderhub.x12._gc import collector_paused
 from orderhub.x12._segments import Delimiters, Segment
@@ -244,8 +244,15 @@ def _control_finding(
     )
 
 
-def _error(segment: Segment, message: str, *, code: str | None = None, source: str | None = None) -> EnvelopeError:
-    return EnvelopeError(
+def _error(
+    segment: Segment,
+    message: str,
+    *,
+    code: str | None = None,
+    source: str | None = None,
+    kind: type[EnvelopeError] = MisplacedSegmentError,
+) -> EnvelopeError:
+    return kind(
         message,
         offset=segment.offset,
         line=segment.line,
@@ -402,6 +409,7 @@ class EnvelopeReader:
                 f"SE missing: the transaction set started by ST at line {st.line} "
                 f"(segment {st.ordinal}) is followed by {segment.tag}",
                 code="2",
+                kind=MissingTrailerError,
                 source="AK5",
             )
         current.append(segment)
@@ -431,6 +439,7 @@ class EnvelopeReader:
                 f"GE missing: the functional group started by GS at line {group.gs.line} "
                 f"(segment {group.gs.ordinal}) is followed by {tag}",
                 code="3",
+                kind=MissingTrailerError,
                 source="AK9",
             )
         else:
@@ -462,6 +471,7 @@ class EnvelopeReader:
                 f"IEA missing: the interchange started by ISA at line {interchange.isa.line} "
                 "is followed by another ISA",
                 code="023",
+                kind=MissingTrailerError,
                 source="TA1",
             )
         elif tag == "ST":
@@ -483,6 +493,7 @@ class EnvelopeReader:
                 last,
                 f"SE missing at the end of the file: the set started by ST at line {self._set[0].line} has no SE",
                 code="2",
+                kind=MissingTrailerError,
                 source="AK5",
             )
         if self._group is not None:
@@ -490,6 +501,7 @@ class EnvelopeReader:
                 last,
                 f"GE missing at the end of the file: the group started by GS at line {self._group.gs.line} has no GE",
                 code="3",
+                kind=MissingTrailerError,
                 source="AK9",
             )
         if self._interchange is not None:
@@ -498,6 +510,7 @@ class EnvelopeReader:
                 f"IEA missing at the end of the file: the interchange started by ISA at line "
                 f"{self._interchange.isa.line} has no IEA",
                 code="023",
+                kind=MissingTrailerError,
                 source="TA1",
             )
 

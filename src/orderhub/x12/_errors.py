@@ -71,5 +71,13 @@ class EnvelopeError(X12Error):
     """Segments that tokenize but do not nest: ISA/IEA, GS/GE or ST/SE out of order or missing."""
 
 
+class MissingTrailerError(EnvelopeError):
+    """An SE, GE or IEA is missing: the next envelope segment or the end of the file came first."""
+
+
+class MisplacedSegmentError(EnvelopeError):
+    """A segment where the envelope structure does not allow it (a GS outside an ISA, an ST outside a GS)."""
+
+
 class WriteError(X12Error):
     """A segment cannot be written with the given delimiters (a value contains one of them)."""

@@ -10,6 +10,8 @@ from orderhub.x12 import (
     EnvelopeError,
     EnvelopeReader,
     FindingKind,
+    MisplacedSegmentError,
+    MissingTrailerError,
     TokenizeError,
     iter_transaction_sets,
     parse,
@@ -63,6 +65,8 @@ def test_nesting_errors(segments: tuple[str, ...], message: str, tag: str, ordin
     with pytest.raises(EnvelopeError) as info:
         parse(_doc(*segments))
     error = info.value
+    expected_type = MissingTrailerError if "missing" in message else MisplacedSegmentError
+    assert type(error) is expected_type
     assert message in error.message
     assert (error.segment_tag, error.segment_ordinal, error.line, error.code) == (tag, ordinal, ordinal, code)
 
