@@ -224,3 +224,13 @@ def test_retry_after_as_http_date() -> None:
     assert _http.retry_after_seconds("Wed, 21 Oct 2015 07:28:10 GMT", now=1445412480.0) == 10.0
     assert _http.retry_after_seconds("soon") is None
     assert _http.retry_after_seconds("99999") == _http.MAX_RETRY_AFTER
+
+
+@respx.mock
+async def test_without_total_pages_header_a_full_page_asks_for_the_next(waits: list[float]) -> None:
+    order = {"id": 1, "date_modified_gmt": "2017-03-02T00:00:00", "status": "processing"}
+    route = respx.get(ORDERS).mock(side_effect=[httpx.Response(200, json=[order]), httpx.Response(200, json=[])])
+    woo = connector()
+    async with woo.client() as client:
+        assert await woo.poll_once(Api(client)) == 1
+    assert [call.request.url.params["page"] for call in route.calls] == ["1", "2"]

@@ -27,6 +27,7 @@ log = structlog.get_logger("orderhub.connectors.bigcommerce")
 
 SUB_RESOURCES = ("products", "shipping_addresses", "coupons", "taxes")
 TIMESTAMP_TOLERANCE = 300  # seconds, as the Standard Webhooks libraries allow
+_REMEMBERED = 10_000  # order versions remembered to skip re-fetching sub-resources
 _KEPT_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 
 
@@ -208,7 +209,10 @@ class BigCommerceConnector(Connector):
             )
         )
         if modified:
+            self._taken.pop(order_id, None)
             self._taken[order_id] = str(modified)
+            if len(self._taken) > _REMEMBERED:
+                del self._taken[next(iter(self._taken))]  # the least recently taken
         return True
 
     async def poll_once(self, api: Api) -> int:

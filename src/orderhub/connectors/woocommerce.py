@@ -150,7 +150,8 @@ class WooCommerceConnector(Connector):
                 modified = order.get("date_modified_gmt")
                 if isinstance(modified, str):
                     newest = max(newest, utc_naive_text(modified))
-            if not orders or len(orders) < self.settings.page_size or page >= total_pages:
+            last = total_pages is not None and page >= total_pages
+            if not orders or len(orders) < self.settings.page_size or last:
                 break
             page += 1
         if newest > start:
@@ -158,7 +159,7 @@ class WooCommerceConnector(Connector):
         log.info("poll done", connector=self.name, orders=seen, cursor=newest.isoformat())
         return seen
 
-    async def _page(self, api: Api, after: datetime, page: int) -> tuple[list[dict[str, Any]], int]:
+    async def _page(self, api: Api, after: datetime, page: int) -> tuple[list[dict[str, Any]], int | None]:
         params: dict[str, str | int] = {
             "modified_after": after.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
             "dates_are_gmt": "true",
@@ -172,11 +173,8 @@ class WooCommerceConnector(Connector):
         orders = parse_json(response.content)
         if not isinstance(orders, list):
             raise ApiError(f"GET {ORDERS_PATH} did not return a JSON array of orders")
-        try:
-            total_pages = int(response.headers.get("X-WP-TotalPages", page))
-        except ValueError:
-            total_pages = page
-        return [o for o in orders if isinstance(o, dict)], total_pages
+        pages = response.headers.get("X-WP-TotalPages", "")
+        return [o for o in orders if isinstance(o, dict)], int(pages) if pages.isdigit() else None
 
     async def _accept(self, order: dict[str, Any]) -> None:
         body = dump_json(order)
