@@ -13,8 +13,8 @@ from orderhub.mapping.engine import Mapping, MappingContext
 from orderhub.mapping.errors import MappingError
 from orderhub.model import Order
 from orderhub.x12 import X12Error, parse
-from orderhub.x12._document import set_documents
-from orderhub.x12._validator import validate_transaction_set
+from orderhub.x12._acks import validate_group
+from orderhub.x12._document import SetContext, set_document
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,27 +33,37 @@ class X12Mapped:
 
 
 def map_interchange(raw: bytes, mapping: Mapping, ctx: MappingContext, timezone: str = "UTC") -> X12Mapped:
-    """Without an account in `ctx` (no partner profile), the ISA sender id is the account."""
+    """Without an account in `ctx` (no partner profile), the ISA sender id is the account.
+
+    Which sets are accepted is decided by the same group validation the 997/999 reports.
+    """
     try:
         document = parse(raw)
     except X12Error as exc:
         raise MappingError(str(mapping.path), "", "", str(exc)) from None
     result = X12Mapped()
-    for interchange, group, transaction_set, doc in set_documents(document.interchanges, mapping.sets, timezone):
-        findings = validate_transaction_set(transaction_set.segments, interchange.delimiters, group.version)
-        errors = [f"segment {f.position} ({f.segment_id}): {f.message}" for f in findings if f.rejects]
-        if errors:
-            result.rejected.append(
-                RejectedSet(
-                    interchange.sender_id.strip(),
-                    interchange.control_number,
-                    group.control_number,
-                    transaction_set.control_number,
-                    errors,
-                )
-            )
-            continue
+    for interchange in document.interchanges:
         account = ctx.account or interchange.sender_id.strip()
         set_ctx = dataclasses.replace(ctx, account=account, connector=ctx.connector or account)
-        result.orders.extend(mapping.apply(doc, set_ctx))
+        for group in interchange.groups:
+            checked = validate_group(group, interchange.delimiters)
+            for transaction_set, outcome in zip(group.sets, checked.sets, strict=True):
+                if transaction_set.id not in mapping.sets:
+                    continue
+                if checked.rejected_as_a_whole or not outcome.accepted:
+                    errors = [
+                        f"segment {f.position} ({f.segment_id}): {f.message}" for f in outcome.findings if f.rejects
+                    ]
+                    result.rejected.append(
+                        RejectedSet(
+                            interchange.sender_id.strip(),
+                            interchange.control_number,
+                            group.control_number,
+                            transaction_set.control_number,
+                            errors or [f"group rejected: {', '.join(checked.group_errors)}"],
+                        )
+                    )
+                    continue
+                doc = set_document(transaction_set, SetContext(interchange, group, timezone))
+                result.orders.extend(mapping.apply(doc, set_ctx))
     return result

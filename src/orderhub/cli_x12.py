@@ -1,0 +1,163 @@
+"""`orderhub x12 validate | ack | to-orders`: the commands that need validation, acks and mappings.
+
+Without a partner profile they take delimiters, version and ids from the file itself and use the
+ISA sender id as the account.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+from orderhub.x12 import X12Document, X12Error, parse
+from orderhub.x12._acks import acknowledge_interchange, validate_group
+from orderhub.x12.cli import error_line
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def _read(path: str) -> X12Document | None:
+    try:
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as exc:
+        print(f"{path}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+        return None
+    try:
+        return parse(data)
+    except X12Error as exc:
+        print(error_line(path, exc), file=sys.stderr)
+        return None
+
+
+def _print_json(data: object) -> None:
+    sys.stdout.buffer.write(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+    sys.stdout.flush()
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Every finding with its position; exit 1 when any rejects a set, a group or the interchange."""
+    document = _read(args.file)
+    if document is None:
+        return EXIT_FAILED
+    failed = False
+    report = []
+    for finding in document.findings:
+        if finding.code_source != "TA1":  # set and group findings come with the group validation below
+            continue
+        failed = True
+        report.append({"level": "interchange", **finding.to_json()})
+        print(
+            f"{args.file}:{finding.line}: segment {finding.segment_ordinal} ({finding.segment_tag}): "
+            f"{finding.message} [TA1 code {finding.code}]",
+            file=sys.stderr,
+        )
+    for interchange in document.interchanges:
+        for group in interchange.groups:
+            result = validate_group(group, interchange.delimiters)
+            for code in result.group_errors:
+                failed = True
+                report.append({"level": "group", "group_control": group.control_number, "code": code})
+                print(f"{args.file}: group {group.control_number}: rejected [AK905 code {code}]", file=sys.stderr)
+            for outcome in result.sets:
+                for item in outcome.findings:
+                    failed = failed or item.rejects
+                    report.append({"set_control": outcome.control_number, **item.to_json()})
+                    where = f"{args.file}:{item.line}:" if item.line is not None else f"{args.file}:"
+                    element = f" element {item.element}" if item.element is not None else ""
+                    component = f" component {item.component}" if item.component is not None else ""
+                    note = "" if item.rejects else " (noted, not rejected)"
+                    print(
+                        f"{where} set {outcome.control_number} segment {item.position} ({item.segment_id}){element}"
+                        f"{component}: {item.message} [{item.code_source} code {item.code}]{note}",
+                        file=sys.stderr,
+                    )
+    if args.json:
+        _print_json(report)
+    elif not report:
+        print(f"{args.file}: no errors", file=sys.stderr)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_ack(args: argparse.Namespace) -> int:
+    """The 997/999 (and TA1) that would answer each interchange, with preview control numbers."""
+    document = _read(args.file)
+    if document is None:
+        return EXIT_FAILED
+    now = datetime.now(UTC)
+    for number, interchange in enumerate(document.interchanges, 1):
+        ack = acknowledge_interchange(
+            interchange,
+            interchange_control_number=number,
+            group_control_number=1,
+            set_control_number=1,
+            when=now,
+            findings=document.findings,
+            delimiters=interchange.delimiters,
+            newline="\n",
+        )
+        sys.stdout.buffer.write(ack if ack.endswith(b"\n") else ack + b"\n")
+    sys.stdout.flush()
+    return EXIT_OK
+
+
+def cmd_to_orders(args: argparse.Namespace) -> int:
+    """Canonical orders of the accepted 850s as a JSON array; rejected sets are listed on stderr."""
+    from orderhub.mapping import Mapping, MappingContext, MappingError, builtin_mapping
+    from orderhub.mapping.x12 import map_interchange
+    from orderhub.store.base import sha256_hex
+
+    try:
+        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as exc:
+        print(f"{args.file}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
+    mapping = Mapping.load(Path(args.mapping)) if args.mapping else builtin_mapping("x12-850")
+    ctx = MappingContext(
+        connector=args.connector or "",
+        account=args.account or "",
+        channel=mapping.channel,
+        received_at=datetime.now(UTC),
+        raw_ref=f"sha256:{sha256_hex(data)}",
+    )
+    try:
+        mapped = map_interchange(data, mapping, ctx)
+    except MappingError as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    for rejected in mapped.rejected:
+        for error in rejected.errors:
+            print(
+                f"{args.file}: interchange {rejected.interchange_control} group {rejected.group_control}"
+                f" set {rejected.set_control}: rejected, no order: {error}",
+                file=sys.stderr,
+            )
+    _print_json([order.model_dump(mode="json") for order in mapped.orders])
+    return EXIT_FAILED if mapped.rejected else EXIT_OK
+
+
+def add_trade_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="orderhub.yaml")
+    validate = commands.add_parser(
+        "validate", parents=[common], help="check a file against the transaction-set specs (exit 1 on errors)"
+    )
+    validate.add_argument("file", metavar="FILE", help='the X12 file ("-" reads standard input)')
+    validate.add_argument("--json", action="store_true", help="print the findings as JSON on stdout")
+    validate.set_defaults(func=cmd_validate)
+
+    ack = commands.add_parser(
+        "ack", parents=[common], help="print the 997/999 (and TA1) it would send; preview control numbers"
+    )
+    ack.add_argument("file", metavar="FILE", help='the X12 file ("-" reads standard input)')
+    ack.set_defaults(func=cmd_ack)
+
+    to_orders = commands.add_parser("to-orders", parents=[common], help="canonical orders of the file's 850s (JSON)")
+    to_orders.add_argument("file", metavar="FILE", help='the X12 file ("-" reads standard input)')
+    to_orders.add_argument("--account", metavar="ID", help="order ids are ACCOUNT:PO (default: the ISA sender id)")
+    to_orders.add_argument("--connector", metavar="NAME", help="source.connector of the orders (default: the account)")
+    to_orders.add_argument("--mapping", metavar="FILE", help="a mapping file instead of the built-in x12-850")
+    to_orders.set_defaults(func=cmd_to_orders)
