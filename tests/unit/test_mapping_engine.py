@@ -126,7 +126,7 @@ def test_minimal_mapping_produces_a_complete_order(tmp_path: Path) -> None:
 
 def test_unknown_top_level_key(tmp_path: Path) -> None:
     assert load_error(tmp_path, "channel: test\nmapping: x\norder: {}\n") == (
-        "2: mapping: unknown key (known: name, channel, description, documents, expect, order)"
+        "2: mapping: unknown key (known: name, channel, description, format, sets, documents, expect, order)"
     )
 
 
