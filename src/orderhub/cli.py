@@ -60,6 +60,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from orderhub.service.connectors import build_connectors
+    from orderhub.x12.partners import load_partners
 
     problems: list[ConfigError] = []
     try:
@@ -74,6 +75,12 @@ def cmd_check(args: argparse.Namespace) -> int:
             problems.extend(exc.errors)
         else:
             _err(f"ok: {len(connectors)} connector(s) in {config.connectors_dir}")
+        try:
+            partners = load_partners(config.partners_dir)
+        except ConfigErrors as exc:
+            problems.extend(p for p in exc.errors if p not in problems)
+        else:
+            _err(f"ok: {len(partners)} partner profile(s) in {config.partners_dir}")
     for problem in problems:
         print(problem)
     return EXIT_FAILED if problems else EXIT_OK
@@ -200,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("run", parents=[common], help="run the daemon").set_defaults(func=cmd_run)
-    sub.add_parser("check", parents=[common], help="validate orderhub.yaml and connector files").set_defaults(
+    sub.add_parser("check", parents=[common], help="validate orderhub.yaml, connector and partner files").set_defaults(
         func=cmd_check
     )
 

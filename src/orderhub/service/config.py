@@ -51,6 +51,7 @@ class HubConfig(_Settings):
     bus: BusSettings = Field(default_factory=EmbeddedBusSettings)
     store: SqliteStoreSettings = Field(default_factory=SqliteStoreSettings)
     connectors_dir: Path = Path("./connectors")
+    partners_dir: Path = Path("./partners")  # X12 trading-partner profiles, one file each
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # processes that map payloads beside the daemon's event loop; 0 maps in the daemon itself
     normalize_workers: int = Field(1, ge=0, le=64)
@@ -103,12 +104,18 @@ def load_config(path: Path) -> HubConfig:
             "base_dir": base,
             "data_dir": (base / config.data_dir).resolve(),
             "connectors_dir": (base / config.connectors_dir).resolve(),
+            "partners_dir": (base / config.partners_dir).resolve(),
         }
     )
 
 
 def default_config(base: Path) -> HubConfig:
-    return HubConfig(base_dir=base, data_dir=(base / "var").resolve(), connectors_dir=(base / "connectors").resolve())
+    return HubConfig(
+        base_dir=base,
+        data_dir=(base / "var").resolve(),
+        connectors_dir=(base / "connectors").resolve(),
+        partners_dir=(base / "partners").resolve(),
+    )
 
 
 def read_connector_files(directory: Path) -> list[tuple[Document, dict[str, Any]]]:

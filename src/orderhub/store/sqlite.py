@@ -11,6 +11,7 @@ import orjson
 
 from orderhub._sqlite import Database, DatabaseClosed
 from orderhub.bus.base import OutMessage
+from orderhub.store import control_numbers, interchanges
 from orderhub.store.base import (
     Applied,
     OrderRow,
@@ -108,6 +109,8 @@ class SqliteStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.add_schema(SCHEMA)
+        db.add_schema(control_numbers.SCHEMA)
+        db.add_schema(interchanges.SCHEMA)
         self._enqueue: Enqueue = queue_in_outbox
 
     def publish_through(self, enqueue: Enqueue) -> None:
