@@ -46,7 +46,7 @@ class Hub:
             self.store.publish_through(self._embedded.write_in_transaction)
         self.relay = Relay(self.store, self.bus)
         self.mapper = MappingPool(config.normalize_workers)
-        self.connectors: dict[str, Connector] = {c.name: c for c in build_connectors(config, self)}
+        self.connectors: dict[str, Connector] = {c.name: c for c in build_connectors(config, self, self.db)}
         self._tasks: list[asyncio.Task[None]] = []
         self._stages: list[asyncio.Task[None]] = []
 
