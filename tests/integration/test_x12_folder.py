@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 import yaml
 
 from orderhub.connectors.base import NotAnOrder
@@ -286,3 +287,14 @@ def test_broken_partner_files_stop_start_up(tmp_path: Path) -> None:
     with pytest.raises(ConfigErrors) as caught:
         Hub(load_config(config))
     assert any(str(e).startswith(f"{tmp_path / 'partners' / 'aojuk.yaml'}:1: isa: ") for e in caught.value.errors)
+
+
+async def test_envelope_mismatches_are_logged_and_still_ingested(hub: Hub, corpus: Path) -> None:
+    connector = edi(hub)
+    copy_in(connector, corpus, "oop_aojuk.txt")  # addressed to ZZ:SUPPLIERID, not ZZ:ORDERHUB
+    with structlog.testing.capture_logs() as logs:
+        assert await connector.scan_once() == 1
+    (receiver,) = [e for e in logs if e["event"] == "x12 interchange addressed to another receiver"]
+    assert (receiver["partner"], receiver["expected"]) == ("aojuk", "ZZ:ORDERHUB")
+    assert receiver["receiver"] != "ZZ:ORDERHUB"
+    assert len(await stored(hub)) == 1

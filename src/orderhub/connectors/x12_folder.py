@@ -158,6 +158,8 @@ class X12FolderConnector(Connector):
         if examined.error is not None:
             headers["x12_error"] = str(examined.error)
         else:
+            if profile is not None:
+                self._warn_on_envelope_mismatch(file.name, profile, examined.interchanges)
             first = examined.interchanges[0]
             headers["sender"] = f"{first.sender_qualifier.strip()}:{first.sender_id}"
             headers["receiver"] = f"{first.receiver_qualifier.strip()}:{first.receiver_id}"
@@ -212,6 +214,29 @@ class X12FolderConnector(Connector):
             result = _read(body, override)
         result.profile = profile
         return result
+
+    def _warn_on_envelope_mismatch(self, name: str, profile: PartnerProfile, interchanges: list[Interchange]) -> None:
+        """Ingested all the same (the orders carry ISA15 as `test`), but worth an operator's look."""
+        for interchange in interchanges:
+            receiver = f"{interchange.receiver_qualifier.strip()}:{interchange.receiver_id}"
+            if receiver != str(profile.us):
+                log.warning(
+                    "x12 interchange addressed to another receiver",
+                    connector=self.name,
+                    file=name,
+                    partner=profile.id,
+                    receiver=receiver,
+                    expected=str(profile.us),
+                )
+            if interchange.usage != profile.usage_indicator:
+                log.warning(
+                    "x12 interchange usage differs from the partner profile",
+                    connector=self.name,
+                    file=name,
+                    partner=profile.id,
+                    usage=interchange.usage,
+                    expected=profile.usage_indicator,
+                )
 
     def _not_served(self, qualifier: str, sender: str, profile: PartnerProfile) -> str:
         return (
