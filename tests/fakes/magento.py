@@ -52,6 +52,7 @@ class FakeMagento(FakeBase):
         app = web.Application()
         app.router.add_post(f"{REST}/integration/admin/token", self.admin_token)
         app.router.add_get(f"{REST}/orders", self.list_orders)
+        app.router.add_get(f"{REST}/orders/{{id:\\d+}}", self.get_order)
         return app
 
     def expire_tokens(self) -> None:
@@ -70,13 +71,28 @@ class FakeMagento(FakeBase):
         self.log(request, 200)
         return web.json_response(token)
 
-    async def list_orders(self, request: web.Request) -> web.Response:
+    def _refused(self, request: web.Request) -> web.Response | None:
         if (throttled := self.throttled(request)) is not None:
             return throttled
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if token not in self.tokens and token != INTEGRATION_TOKEN:
             self.log(request, 401)
             return web.json_response({"message": "The consumer isn't authorized to access %resources."}, status=401)
+        return None
+
+    async def get_order(self, request: web.Request) -> web.Response:
+        if (refused := self._refused(request)) is not None:
+            return refused
+        wanted = int(request.match_info["id"])
+        found = [o for o in self.orders if o.entity_id == wanted]
+        self.log(request, 200 if found else 404)
+        if not found:
+            return web.json_response({"message": "The entity that was requested doesn't exist."}, status=404)
+        return web.Response(body=found[0].body, content_type="application/json")
+
+    async def list_orders(self, request: web.Request) -> web.Response:
+        if (refused := self._refused(request)) is not None:
+            return refused
         query = request.query
         after = query.get(f"{_FILTER}[value]")
         assert query.get(f"{_FILTER}[field]") == "updated_at" and query.get(f"{_FILTER}[condition_type]") == "gt"

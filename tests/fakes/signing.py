@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import time
+from pathlib import Path
 
 
 def woo_signature(secret: str, body: bytes) -> str:
@@ -35,3 +37,33 @@ def standard_webhook_headers(
     content = f"{msg_id}.{stamp}.".encode() + body
     signature = base64.b64encode(hmac.new(secret.encode(), content, hashlib.sha256).digest()).decode()
     return {"webhook-id": msg_id, "webhook-timestamp": str(stamp), "webhook-signature": f"v1,{signature}"}
+
+
+ADOBE_KEYS = Path(__file__).resolve().parent.parent / "fixtures" / "adobe-io"
+_SHA256_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
+
+
+def adobe_signature(body: bytes) -> str:
+    """x-adobe-digital-signature-N: base64 RSA PKCS#1 v1.5 SHA-256 signature, with orderhub's test key."""
+    key = json.loads((ADOBE_KEYS / "signing-key.json").read_text(encoding="utf-8"))
+    n, d = int(key["n"]), int(key["d"])
+    size = (n.bit_length() + 7) // 8
+    info = _SHA256_INFO + hashlib.sha256(body).digest()
+    encoded = b"\x00\x01" + b"\xff" * (size - len(info) - 3) + b"\x00" + info
+    return base64.b64encode(pow(int.from_bytes(encoded, "big"), d, n).to_bytes(size, "big")).decode()
+
+
+def adobe_event(entity_id: int, event_id: str, recipient: str = "client-1") -> bytes:
+    """An Adobe I/O Events delivery of a Commerce `sales_order_save_after` event (orderhub's own, trimmed)."""
+    return json.dumps(
+        {
+            "specversion": "1.0",
+            "type": "com.adobe.commerce.observer.sales_order_save_after",
+            "source": "urn:uuid:7ea5c6d1-0000-4000-8000-000000000000",
+            "id": event_id,
+            "event_id": event_id,
+            "recipient_client_id": recipient,
+            "datacontenttype": "application/json",
+            "data": {"key": f"order-{entity_id}", "value": {"entity_id": str(entity_id), "state": "processing"}},
+        }
+    ).encode()

@@ -23,7 +23,7 @@ from orderhub.store.base import RawIn, Receipt, StoreUnavailable
 from tests.fakes import bigcommerce as bc_fake
 from tests.fakes import magento as mage_fake
 from tests.fakes import woocommerce as woo_fake
-from tests.fakes.signing import standard_webhook_headers, woo_headers
+from tests.fakes.signing import ADOBE_KEYS, adobe_event, adobe_signature, standard_webhook_headers, woo_headers
 from tests.helpers import write_config
 
 pytestmark = pytest.mark.corpus
@@ -387,3 +387,49 @@ async def test_magento_poll_admin_token_expiry_and_a_failed_accept(tmp_path: Pat
             await client.aclose()
             await server.close()
             await hub.stop()
+
+
+async def test_magento_io_events_are_verified_and_fetched(tmp_path: Path, corpus: Path) -> None:
+    fake = mage_fake.FakeMagento(orders=[mage_fake.corpus_order(corpus)])
+    async with mage_fake.running(fake) as url:
+        connectors = {
+            "mage-events": {
+                "kind": "magento",
+                "base_url": url,
+                "access_token": mage_fake.INTEGRATION_TOKEN,
+                "public_key_file": str(ADOBE_KEYS / "public-key.pem"),
+                "recipient_client_id": "client-1",
+                "start_from": "2030-01-01T00:00:00Z",  # the poll finds nothing: only the event brings the order
+                "poll_interval": 3600,
+            }
+        }
+        async with hub_running(tmp_path, connectors) as (hub, client):
+            challenge = await client.get("/webhooks/mage-events", params={"challenge": "c-9"})
+            assert (challenge.status_code, challenge.json()) == (200, {"challenge": "c-9"})
+            assert (await client.get("/webhooks/mage-events")).status_code == 405
+
+            body = adobe_event(3, "evt-3")
+            headers = {"x-adobe-digital-signature-1": adobe_signature(body), "Content-Type": "application/json"}
+            first = await client.post("/webhooks/mage-events", content=body, headers=headers)
+            again = await client.post("/webhooks/mage-events", content=body, headers=headers)
+            assert (first.json()["duplicate"], again.json()["duplicate"]) == (False, True)
+            got = await order(client, "mage-events:3")
+            assert got["totals"]["grand_total"] == {"amount": "165", "currency": "USD"}
+
+            forged = await client.post(
+                "/webhooks/mage-events",
+                content=adobe_event(3, "evt-4"),
+                headers={"x-adobe-digital-signature-1": adobe_signature(body)},
+            )
+            assert forged.status_code == 401
+
+            # the repeated event fetches the order again: the same version is stored as a duplicate
+            rows = await settled(hub, "mage-events", 4)
+            assert sorted((r[0], r[1], r[2]) for r in rows) == [
+                ("poll", "3:2017-08-21 22:22:20", "done"),
+                ("poll", "3:2017-08-21 22:22:20", "duplicate"),
+                ("webhook", "evt-3", "done"),  # the event: kept, no order of its own
+                ("webhook", "evt-3", "duplicate"),
+            ]
+            (fetched,) = [r for r in rows if r[0] == "poll" and r[2] == "done"]
+            assert await hub.store.raw_body(fetched[4]) == mage_fake.corpus_order(corpus).body

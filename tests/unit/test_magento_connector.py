@@ -3,6 +3,8 @@ token once, and the V1/orders search criteria and paging (respx stands in for th
 
 from __future__ import annotations
 
+import base64
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +15,13 @@ from pydantic import ValidationError
 
 from orderhub.connectors import _http
 from orderhub.connectors._http import Api
+from orderhub.connectors._rsa import load_public_keys, verify_sha256
+from orderhub.connectors.base import NotAnOrder
 from orderhub.connectors.magento import MagentoAuthError, MagentoConnector, MagentoSettings
+from orderhub.stages.normalize import KeptWithoutOrder
+from orderhub.store.base import StoredRaw
 from tests.fakes.intake import RecordingIntake
+from tests.fakes.signing import ADOBE_KEYS, adobe_event, adobe_signature
 
 SHOP = "https://magento.example.test"
 ORDERS = f"{SHOP}/rest/default/V1/orders"
@@ -158,3 +165,91 @@ async def test_integration_token_is_a_bearer_and_a_401_says_how_to_enable_it(wai
             await mage.poll_once(Api(client))
     assert login.call_count == 0
     assert respx.calls.last.request.headers["Authorization"] == "Bearer int-tok"
+
+
+# Adobe I/O Events ---------------------------------------------------------------------------------
+
+
+def events_connector(intake: RecordingIntake | None = None, **settings: Any) -> MagentoConnector:
+    values: dict[str, Any] = {
+        "public_key_file": "public-key.pem",
+        "recipient_client_id": "client-1",
+        **settings,
+    }
+    settings_model = MagentoSettings.model_validate(
+        {"name": "mage", "kind": "magento", "base_url": SHOP, "access_token": "int-tok", **values}
+    )
+    return MagentoConnector(settings_model, intake or RecordingIntake(), ADOBE_KEYS)
+
+
+def stored(body: bytes, transport: str = "webhook") -> StoredRaw:
+    return StoredRaw(1, "0", "mage", "magento", transport, datetime.now(UTC), {}, body, "pending")
+
+
+@pytest.mark.parametrize("pem", ["public-key.pem", "rsa-public-key.pem"])
+def test_rsa_sha256_signatures_in_both_pem_forms(pem: str) -> None:
+    (key,) = load_public_keys((ADOBE_KEYS / pem).read_text())
+    body = b'{"event_id":"e-1"}'
+    signature = base64.b64decode(adobe_signature(body))
+    assert verify_sha256(key, body, signature)
+    assert not verify_sha256(key, body + b" ", signature)
+    (other,) = load_public_keys((ADOBE_KEYS / "other-public-key.pem").read_text())
+    assert not verify_sha256(other, body, signature)
+    with pytest.raises(ValueError, match="no PEM public key"):
+        load_public_keys("not a key")
+
+
+def test_io_event_is_verified_with_either_signature_and_points_at_an_order() -> None:
+    body = adobe_event(3, "evt-1")
+    mage = events_connector()
+    assert mage.takes_webhooks and not connector().takes_webhooks
+    headers = {"x-adobe-digital-signature-1": "bm9wZQ==", "x-adobe-digital-signature-2": adobe_signature(body)}
+    verdict = mage.verify_webhook(headers, body)
+    assert verdict.ok and verdict.dedupe_key == "evt-1" and verdict.headers == headers
+    assert mage.pending.get_nowait() == 3
+    with pytest.raises(KeptWithoutOrder):
+        mage.mapping_for(stored(body))
+    assert mage.mapping_for(stored(b"{}", transport="poll")).name == "magento"
+    assert mage.webhook_challenge({"challenge": "c-42"}) == "c-42"
+    assert mage.startup_notes() == ["Adobe I/O Events webhooks verified with 1 public key(s)"]
+
+
+def test_io_event_refusals() -> None:
+    body = adobe_event(3, "evt-1")
+    mage = events_connector()
+    assert mage.verify_webhook({}, body).reason == "missing x-adobe-digital-signature-1/-2 header"
+    tampered = mage.verify_webhook({"x-adobe-digital-signature-1": adobe_signature(body)}, body.replace(b"3", b"4"))
+    assert not tampered.ok
+    elsewhere = adobe_event(3, "evt-2", recipient="client-2")
+    wrong = mage.verify_webhook({"x-adobe-digital-signature-1": adobe_signature(elsewhere)}, elsewhere)
+    assert wrong.reason == "recipient_client_id 'client-2' is not this connector's"
+    other = events_connector(public_key_file="other-public-key.pem")
+    assert not other.verify_webhook({"x-adobe-digital-signature-1": adobe_signature(body)}, body).ok
+    missing = events_connector(public_key_file="nope.pem")
+    assert "cannot use public_key_file" in missing.verify_webhook({"x-adobe-digital-signature-1": "x"}, body).reason
+    assert mage.pending.empty()
+
+
+def test_io_events_without_api_credentials_go_to_the_dlq_saying_why() -> None:
+    settings = MagentoSettings.model_validate({"name": "mage", "kind": "magento", "public_key_file": "public-key.pem"})
+    mage = MagentoConnector(settings, RecordingIntake(), ADOBE_KEYS)
+    body = adobe_event(3, "evt-1")
+    assert mage.verify_webhook({"x-adobe-digital-signature-1": adobe_signature(body)}, body).ok
+    assert mage.pending.empty()
+    with pytest.raises(NotAnOrder, match="order 3 cannot be resolved: the connector has no access_token"):
+        mage.mapping_for(stored(body))
+    assert "webhook-only" in mage.startup_notes()[-1]
+
+
+@respx.mock
+async def test_an_event_fetches_the_order_as_sent(waits: list[float]) -> None:
+    order = b'{"entity_id": 3, "updated_at": "2017-08-21 22:22:20", "base_grand_total": 165.00}'
+    route = respx.get(f"{ORDERS}/3").mock(return_value=httpx.Response(200, content=order))
+    intake = RecordingIntake()
+    mage = events_connector(intake)
+    async with mage.client() as client:
+        assert await mage.fetch_order(Api(client), 3) is True
+    assert route.calls.last.request.headers["Authorization"] == "Bearer int-tok"
+    (raw,) = intake.accepted
+    assert raw.body == order and raw.dedupe_key == "3:2017-08-21 22:22:20"
+    assert raw.headers == {"Resource": "/rest/default/V1/orders/3", "Trigger": "webhook"}

@@ -81,6 +81,25 @@ def dump_json(value: Any) -> bytes:
     return orjson.dumps(value, default=_decimal_as_written)
 
 
+async def poll_and_fetch(
+    pending: asyncio.Queue[int],
+    interval: float,
+    poll: Callable[[], Awaitable[object]],
+    fetch: Callable[[int], Awaitable[object]],
+) -> None:
+    """Poll now and every `interval` seconds; in between, fetch each order id a webhook announced."""
+    loop = asyncio.get_running_loop()
+    next_poll = loop.time()
+    while True:
+        try:
+            order_id = await asyncio.wait_for(pending.get(), max(0.0, next_poll - loop.time()))
+        except TimeoutError:
+            await poll()
+            next_poll = loop.time() + interval
+            continue
+        await fetch(order_id)
+
+
 async def every(interval: float, once: Callable[[], Awaitable[object]]) -> None:
     """Run `once` now and then every `interval` seconds, until cancelled."""
     while True:

@@ -116,6 +116,10 @@ class Connector:
     def verify_webhook(self, headers: MappingABC[str, str], body: bytes) -> WebhookVerdict:
         raise NotImplementedError
 
+    def webhook_challenge(self, query: MappingABC[str, str]) -> str | None:
+        """The answer to a platform's GET check of the webhook address when it is registered; None: not one."""
+        return None
+
     async def run(self) -> None:
         """The connector's loop; returns only on cancellation. Raising gets it restarted with backoff."""
         raise NotImplementedError

@@ -17,7 +17,7 @@ import structlog
 from pydantic import Field
 
 from orderhub.connectors._http import Api, ApiError, pause
-from orderhub.connectors._poll import Cursor, PollSettings, dump_json, since
+from orderhub.connectors._poll import Cursor, PollSettings, dump_json, poll_and_fetch, since
 from orderhub.connectors.base import Connector, NotAnOrder, Secret, Secrets, WebhookVerdict, hmac_matches
 from orderhub.mapping import Mapping, MappingError, builtin_mapping, parse_json
 from orderhub.stages.normalize import KeptWithoutOrder
@@ -145,16 +145,12 @@ class BigCommerceConnector(Connector):
             return  # webhook-only; said at start
         async with self.client() as client:
             api = Api(client)
-            loop = asyncio.get_running_loop()
-            next_poll = loop.time()
-            while True:
-                try:
-                    order_id = await asyncio.wait_for(self.pending.get(), max(0.0, next_poll - loop.time()))
-                except TimeoutError:
-                    await self.poll_once(api)
-                    next_poll = loop.time() + self.settings.poll_interval
-                    continue
-                await self.fetch_order(api, order_id, trigger="webhook")
+            await poll_and_fetch(
+                self.pending,
+                self.settings.poll_interval,
+                lambda: self.poll_once(api),
+                lambda order_id: self.fetch_order(api, order_id, trigger="webhook"),
+            )
 
     def client(self) -> httpx.AsyncClient:
         s = self.settings

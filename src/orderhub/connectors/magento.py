@@ -1,10 +1,16 @@
 """Magento 2 / Adobe Commerce: poll REST `V1/orders` by `updated_at`, with an integration token or an
-admin token obtained from a username and password (and renewed before it expires)."""
+admin token obtained from a username and password (and renewed before it expires); optionally Adobe
+I/O Events deliveries (RSA-signed), each taken as "go fetch this order"."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import time
+from collections.abc import Mapping as MappingABC
 from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import httpx
@@ -12,14 +18,26 @@ import structlog
 from pydantic import Field, model_validator
 
 from orderhub.connectors._http import Api, ApiError, expect_ok
-from orderhub.connectors._poll import Cursor, PollSettings, dump_json, every, since, utc_naive_text
-from orderhub.connectors.base import Connector, Secret
-from orderhub.mapping import parse_json
-from orderhub.store.base import RawIn
+from orderhub.connectors._poll import (
+    Cursor,
+    PollSettings,
+    dump_json,
+    every,
+    poll_and_fetch,
+    since,
+    utc_naive_text,
+)
+from orderhub.connectors._rsa import RsaPublicKey, load_public_keys, verify_sha256
+from orderhub.connectors.base import Connector, NotAnOrder, Secret, WebhookVerdict
+from orderhub.mapping import Mapping, MappingError, builtin_mapping, parse_json
+from orderhub.stages.normalize import KeptWithoutOrder
+from orderhub.store.base import RawIn, StoredRaw
 
 log = structlog.get_logger("orderhub.connectors.magento")
 
 MAGENTO_TIME = "%Y-%m-%d %H:%M:%S"
+SIGNATURE_HEADERS = ("x-adobe-digital-signature-1", "x-adobe-digital-signature-2")
+_KEPT_HEADERS = (*SIGNATURE_HEADERS, "x-adobe-public-key1-path", "x-adobe-public-key2-path", "x-adobe-event-id")
 
 
 class MagentoAuthError(RuntimeError):
@@ -27,12 +45,18 @@ class MagentoAuthError(RuntimeError):
 
 
 class MagentoSettings(PollSettings):
-    base_url: str  # the site, e.g. https://shop.example.com (requests go to {base_url}/rest/{store_code}/V1/...)
+    base_url: str | None = (
+        None  # the site, e.g. https://shop.example.com (requests go to {base_url}/rest/{store_code}/V1/...)
+    )
     store_code: str = "default"
     access_token: Secret | None = None  # an integration token used as a Bearer token
     username: str | None = None  # an admin user: a 4 h admin token is requested with the password
     password: Secret | None = None
     admin_token_ttl: float = Field(4 * 3600.0, gt=60)  # Magento's default admin token lifetime
+    # Adobe I/O Events: the PEM public key(s) that verify x-adobe-digital-signature-1/2 (relative paths
+    # are relative to the connector file), and optionally the client id deliveries must be addressed to
+    public_key_file: Path | None = None
+    recipient_client_id: str | None = None
 
     @model_validator(mode="after")
     def _one_way_to_authenticate(self) -> Self:
@@ -40,9 +64,34 @@ class MagentoSettings(PollSettings):
             raise ValueError("username and password go together")
         if self.access_token is not None and self.username is not None:
             raise ValueError("give either access_token or username + password, not both")
-        if self.access_token is None and self.username is None:
-            raise ValueError("give access_token, or username + password for an admin token")
+        has_api = self.access_token is not None or self.username is not None
+        if not has_api and self.public_key_file is None:
+            raise ValueError("give access_token, or username + password for an admin token (or public_key_file)")
+        if has_api and not self.base_url:
+            raise ValueError("base_url is needed to call the REST API")
         return self
+
+
+def _event_order_id(body: bytes) -> tuple[str | None, int | None, str | None]:
+    """(event id, order entity_id, recipient_client_id) of an Adobe I/O Events delivery."""
+    try:
+        event = parse_json(body)
+    except MappingError:
+        return None, None, None
+    if not isinstance(event, dict):
+        return None, None, None
+    event_id = event.get("event_id") or event.get("id")
+    data = event.get("data")
+    value = data.get("value") if isinstance(data, dict) else None
+    entity = value.get("entity_id") if isinstance(value, dict) else None
+    if isinstance(entity, str) and entity.isdigit():
+        entity = int(entity)
+    recipient = event.get("recipient_client_id") or event.get("recipientclientid")
+    return (
+        str(event_id) if event_id is not None else None,
+        entity if isinstance(entity, int) and not isinstance(entity, bool) else None,
+        str(recipient) if recipient is not None else None,
+    )
 
 
 class MagentoConnector(Connector):
@@ -57,16 +106,118 @@ class MagentoConnector(Connector):
         super().__init__(*args, **kwargs)
         self._token: str | None = None
         self._token_at = 0.0
+        self.pending: asyncio.Queue[int] = asyncio.Queue()  # order ids announced by I/O Events
+
+    @property
+    def takes_webhooks(self) -> bool:  # type: ignore[override]  # only with Adobe I/O Events configured
+        return self.settings.public_key_file is not None
+
+    @property
+    def has_api(self) -> bool:
+        return self.settings.access_token is not None or self.settings.username is not None
 
     @property
     def rest(self) -> str:
         return f"/rest/{self.settings.store_code}/V1"
 
+    def startup_notes(self) -> list[str]:
+        notes = []
+        if self.settings.public_key_file is not None:
+            try:
+                keys = self._public_keys
+                notes.append(f"Adobe I/O Events webhooks verified with {len(keys)} public key(s)")
+            except (OSError, ValueError) as exc:
+                notes.append(f"cannot use public_key_file: {exc}; every I/O Events delivery will be refused")
+        if not self.has_api:
+            notes.append(
+                "webhook-only: no access_token or username/password, so I/O Events deliveries are stored but "
+                "cannot be resolved into orders (they go to the DLQ) and there is no poll"
+            )
+        return notes
+
+    # Adobe I/O Events ---------------------------------------------------------------------------
+    @cached_property
+    def _public_keys(self) -> list[RsaPublicKey]:
+        path = self.settings.public_key_file
+        assert path is not None
+        return load_public_keys((path if path.is_absolute() else self.base_dir / path).read_text(encoding="utf-8"))
+
+    def webhook_challenge(self, query: MappingABC[str, str]) -> str | None:
+        return query.get("challenge")  # Adobe I/O checks the address by GET ?challenge=X and wants X back
+
+    def verify_webhook(self, headers: MappingABC[str, str], body: bytes) -> WebhookVerdict:
+        signatures = [value for name in SIGNATURE_HEADERS if (value := headers.get(name))]
+        if not signatures:
+            return WebhookVerdict(False, "missing x-adobe-digital-signature-1/-2 header")
+        try:
+            keys = self._public_keys
+        except (OSError, ValueError) as exc:
+            return WebhookVerdict(False, f"cannot use public_key_file: {exc}")
+        matched = False
+        for signature in signatures:
+            try:
+                raw = base64.b64decode(signature.strip(), validate=True)
+            except ValueError:
+                continue
+            for key in keys:
+                matched |= verify_sha256(key, body, raw)
+        if not matched:
+            return WebhookVerdict(False, "no x-adobe-digital-signature verifies the body with public_key_file")
+        event_id, order_id, recipient = _event_order_id(body)
+        wanted = self.settings.recipient_client_id
+        if wanted is not None and recipient != wanted:
+            return WebhookVerdict(False, f"recipient_client_id {recipient!r} is not this connector's")
+        if order_id is not None and self.has_api:
+            self.pending.put_nowait(order_id)
+        kept = {name: value for name in _KEPT_HEADERS if (value := headers.get(name)) is not None}
+        return WebhookVerdict(True, dedupe_key=event_id, headers=kept)
+
+    def mapping_for(self, raw: StoredRaw) -> Mapping:
+        if raw.transport != "webhook":
+            return builtin_mapping("magento")
+        _, order_id, _ = _event_order_id(raw.body)
+        if order_id is None:
+            raise NotAnOrder("Adobe I/O event has no order entity_id in data.value")
+        if not self.has_api:
+            raise NotAnOrder(
+                f"Adobe I/O event for order {order_id} cannot be resolved: the connector has no access_token "
+                "or username/password to fetch the order with"
+            )
+        raise KeptWithoutOrder(f"Adobe I/O event for order {order_id}: the order is fetched and stored on its own")
+
+    # API ------------------------------------------------------------------------------------------
     async def run(self) -> None:
+        if not self.has_api:
+            return  # webhook-only; said at start
         async with self.client() as client:
-            await every(self.settings.poll_interval, lambda: self.poll_once(Api(client)))
+            api = Api(client)
+            if self.takes_webhooks:
+                await poll_and_fetch(
+                    self.pending,
+                    self.settings.poll_interval,
+                    lambda: self.poll_once(api),
+                    lambda i: self.fetch_order(api, i),
+                )
+            else:
+                await every(self.settings.poll_interval, lambda: self.poll_once(api))
+
+    async def fetch_order(self, api: Api, entity_id: int) -> bool:
+        """Fetch one order (announced by an event) and take it in."""
+        try:
+            response = await self._get(api, f"{self.rest}/orders/{entity_id}", {})
+        except ApiError as exc:
+            if exc.status == 404:
+                log.warning("event order not found", connector=self.name, order=entity_id)
+                return False
+            raise
+        order = parse_json(response.content)
+        if not isinstance(order, dict):
+            raise ApiError(f"GET {self.rest}/orders/{entity_id} did not return an order")
+        await self._accept(response.content, order, f"{self.rest}/orders/{entity_id}", "webhook")
+        return True
 
     def client(self) -> httpx.AsyncClient:
+        assert self.settings.base_url
         return httpx.AsyncClient(
             base_url=self.settings.base_url.rstrip("/"),
             timeout=self.settings.request_timeout,
@@ -149,7 +300,7 @@ class MagentoConnector(Connector):
                 raise ApiError(f"GET {self.rest}/orders did not return a search result with items")
             items = [item for item in result["items"] if isinstance(item, dict)]
             for item in items:
-                await self._accept(item)
+                await self._accept(dump_json(item), item, f"{self.rest}/orders", "poll")
                 seen += 1
                 if isinstance(item.get("updated_at"), str):
                     newest = max(newest, utc_naive_text(item["updated_at"]))
@@ -163,15 +314,15 @@ class MagentoConnector(Connector):
         log.info("poll done", connector=self.name, orders=seen, cursor=newest.isoformat())
         return seen
 
-    async def _accept(self, order: dict[str, Any]) -> None:
+    async def _accept(self, body: bytes, order: dict[str, Any], resource: str, trigger: str) -> None:
         await self.intake.accept(
             RawIn(
                 connector=self.name,
                 channel=self.channel,
                 transport="poll",
-                body=dump_json(order),
+                body=body,
                 received_at=datetime.now(UTC),
-                headers={"Resource": f"{self.rest}/orders"},
+                headers={"Resource": resource, "Trigger": trigger},
                 dedupe_key=f"{order.get('entity_id')}:{order.get('updated_at')}",
             )
         )

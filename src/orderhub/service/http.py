@@ -39,6 +39,8 @@ async def webhook(request: web.Request) -> web.StreamResponse:
     connector = hub.connectors.get(name)
     if connector is None or not connector.takes_webhooks:
         return error(404, "unknown_connector", f"no connector {name!r} takes webhooks here")
+    if request.method == "GET" and (answer := connector.webhook_challenge(request.query)) is not None:
+        return json_response({"challenge": answer})
     if request.method != "POST":
         return error(405, "method_not_allowed", "webhooks are delivered with POST", {"Allow": "POST"})
     metrics = hub.metrics
