@@ -145,11 +145,14 @@ class X12FolderConnector(Connector):
         return taken
 
     async def _take(self, file: Path) -> None:
-        body = file.read_bytes()
-        examined = self._examine(body)
+        # a large interchange takes a while to read and parse: off the event loop, which answers webhooks
+        body = await asyncio.to_thread(file.read_bytes)
+        examined = await asyncio.to_thread(self._examine, body)
         if examined.quarantine is not None:
             self._move_with_report(file, self.folder("error") / file.name, examined.quarantine)
-            log.warning("x12 file quarantined", connector=self.name, file=file.name, reason=examined.quarantine)
+            log.warning(
+                "x12 file quarantined", connector=self.name, file=file.name, reason=examined.quarantine.splitlines()[0]
+            )
             return
         profile = examined.profile
         headers = {"filename": file.name}
