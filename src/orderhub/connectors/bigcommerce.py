@@ -52,15 +52,20 @@ def assemble(order: bytes, parts: dict[str, bytes]) -> bytes:
     return b"".join(pieces)
 
 
-def _pointer_order_id(body: bytes) -> int | None:
+def _pointer(body: bytes) -> tuple[str | None, int | None]:
+    """(hash, order id) of a webhook body; the id only when it is about an order."""
     try:
         document = parse_json(body)
     except MappingError:
-        return None
-    data = document.get("data") if isinstance(document, dict) else None
-    if isinstance(data, dict) and data.get("type") == "order" and isinstance(data.get("id"), int):
-        return int(data["id"])
-    return None
+        return None, None
+    if not isinstance(document, dict):
+        return None, None
+    hash_ = document.get("hash")
+    data = document.get("data")
+    order_id = None
+    if isinstance(data, dict) and data.get("type") == "order" and type(data.get("id")) is int:
+        order_id = int(data["id"])
+    return (str(hash_) if hash_ else None), order_id
 
 
 class BigCommerceConnector(Connector):
@@ -114,22 +119,17 @@ class BigCommerceConnector(Connector):
                 )
         if not matched:
             return WebhookVerdict(False, "webhook-signature does not match under any configured client_secret")
-        try:
-            document = parse_json(body)
-        except MappingError:
-            document = None
-        hash_ = document.get("hash") if isinstance(document, dict) else None
-        order_id = _pointer_order_id(body)
+        hash_, order_id = _pointer(body)
         if order_id is not None and self.has_api:
             self.pending.put_nowait(order_id)
         kept = {name: value for name in _KEPT_HEADERS if (value := headers.get(name)) is not None}
-        return WebhookVerdict(True, dedupe_key=str(hash_ or headers["webhook-id"]), headers=kept)
+        return WebhookVerdict(True, dedupe_key=hash_ or headers["webhook-id"], headers=kept)
 
     def mapping_for(self, raw: StoredRaw) -> Mapping:
         mapping = builtin_mapping("bigcommerce")
         if raw.transport != "webhook":
             return mapping
-        order_id = _pointer_order_id(raw.body)
+        _, order_id = _pointer(raw.body)
         if order_id is None:
             raise NotAnOrder("BigCommerce webhook is not about an order (data.type is not 'order')")
         if not self.has_api:

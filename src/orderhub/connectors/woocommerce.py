@@ -72,7 +72,10 @@ def dedupe_key(body: bytes) -> str | None:
         return None
     if not isinstance(document, dict) or document.get("id") is None:
         return None
-    return f"{document['id']}:{document.get('date_modified_gmt') or 'deleted'}"
+    if set(document) == {"id"}:
+        return f"{document['id']}:deleted"  # order.deleted sends only the id
+    modified = document.get("date_modified_gmt")
+    return f"{document['id']}:{modified}" if modified else None
 
 
 class WooCommerceConnector(Connector):
