@@ -49,6 +49,7 @@ def test_cart_connectors_in_the_daemon(tmp_path: Path, corpus: Path) -> None:
                 "base_url": woo_url,
                 "consumer_key": woo_fake.KEY,
                 "consumer_secret": "${WOO_CONSUMER_SECRET}",
+                "auth": "query",  # the keys travel in the URL: they must still stay out of the log
                 "webhook_secret": WOO_SECRET,
                 **common,
             },
@@ -94,6 +95,8 @@ def test_cart_connectors_in_the_daemon(tmp_path: Path, corpus: Path) -> None:
             assert hook.status_code == 200
             assert order_at(daemon, "woo:727", revision=2)["status"] == "closed"
             assert httpx.get(f"{daemon.url}/webhooks/mage", timeout=5).status_code == 404  # polls only
+            woo_polls = [r for r in woo.requests if r.status == 200]
+            assert woo_polls and all(r.query["consumer_key"] == woo_fake.KEY for r in woo_polls)
 
             assert daemon.stop() == 0
             db = sqlite3.connect(tmp_path / "var" / "orderhub.sqlite")

@@ -234,3 +234,17 @@ async def test_without_total_pages_header_a_full_page_asks_for_the_next(waits: l
     async with woo.client() as client:
         assert await woo.poll_once(Api(client)) == 1
     assert [call.request.url.params["page"] for call in route.calls] == ["1", "2"]
+
+
+@respx.mock
+async def test_query_string_auth_for_hosts_that_strip_authorization(waits: list[float]) -> None:
+    route = respx.get(ORDERS).mock(return_value=httpx.Response(500))
+    woo = connector(auth="query")
+    async with woo.client() as client:
+        with pytest.raises(_http.ApiError) as caught:
+            await woo.poll_once(Api(client))
+    request = route.calls.last.request
+    assert "Authorization" not in request.headers
+    assert (request.url.params["consumer_key"], request.url.params["consumer_secret"]) == ("ck_1", "cs_1")
+    assert request.url.params["page"] == "1"
+    assert "cs_1" not in str(caught.value)  # the message names the path, never the query

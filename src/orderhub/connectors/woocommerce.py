@@ -7,7 +7,7 @@ import hashlib
 import re
 from collections.abc import Mapping as MappingABC
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import httpx
 import structlog
@@ -55,6 +55,9 @@ class WooCommerceSettings(PollSettings):
     base_url: str | None = None  # the site, e.g. https://shop.example.com (the REST path is added)
     consumer_key: Secret | None = None
     consumer_secret: Secret | None = None
+    # basic: HTTP Basic over HTTPS; query: the keys as query parameters, for hosts that strip the
+    # Authorization header (WooCommerce's documented fallback)
+    auth: Literal["basic", "query"] = "basic"
     webhook_secret: Secrets = Field(default_factory=list)
 
 
@@ -131,9 +134,11 @@ class WooCommerceConnector(Connector):
     def client(self) -> httpx.AsyncClient:
         s = self.settings
         assert s.base_url and s.consumer_key and s.consumer_secret
+        key, secret = s.consumer_key.get_secret_value(), s.consumer_secret.get_secret_value()
         return httpx.AsyncClient(
             base_url=s.base_url.rstrip("/"),
-            auth=httpx.BasicAuth(s.consumer_key.get_secret_value(), s.consumer_secret.get_secret_value()),
+            auth=httpx.BasicAuth(key, secret) if s.auth == "basic" else None,
+            params={"consumer_key": key, "consumer_secret": secret} if s.auth == "query" else None,
             timeout=s.request_timeout,
             headers={"Accept": "application/json"},
         )
