@@ -6,6 +6,9 @@ ingested). Every other file is stored raw first; only once the store has it does
 `archive/`, or to `error/` with a report when it does not parse (plus a TA1 rejection in the outbox
 when the partner asks for TA1s). A file still being written is skipped: a `.part` or dot-file name, or
 one modified less than `settle_seconds` ago.
+
+A crash between storing a file and moving it leaves the file in the inbox: it is stored again on
+restart (at least once), and the interchange registry tells the repeat from new content downstream.
 """
 
 from __future__ import annotations
@@ -138,9 +141,12 @@ class X12FolderConnector(Connector):
         for file in sorted(self.folder("inbox").iterdir()):
             if file.name.startswith(".") or file.name.endswith(".part") or not file.is_file():
                 continue
-            if now - file.stat().st_mtime < self.settings.settle_seconds:
+            try:
+                if now - file.stat().st_mtime < self.settings.settle_seconds:
+                    continue
+                await self._take(file)
+            except FileNotFoundError:  # taken away meanwhile (an operator, another poller of the folder)
                 continue
-            await self._take(file)
             taken += 1
         return taken
 
