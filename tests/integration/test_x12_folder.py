@@ -4,6 +4,7 @@ error reports and TA1 rejections for files that do not parse, and a store that c
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import time
@@ -298,3 +299,36 @@ async def test_envelope_mismatches_are_logged_and_still_ingested(hub: Hub, corpu
     assert (receiver["partner"], receiver["expected"]) == ("aojuk", "ZZ:ORDERHUB")
     assert receiver["receiver"] != "ZZ:ORDERHUB"
     assert len(await stored(hub)) == 1
+
+
+def test_the_other_folders_may_not_be_the_inbox(tmp_path: Path) -> None:
+    config = write_setup(tmp_path, {"archive": "../edi/./in"})
+    with pytest.raises(ConfigErrors) as caught:
+        Hub(load_config(config))
+    (error,) = caught.value.errors
+    assert (error.field, error.message) == (
+        "archive",
+        "Value error, must not be the inbox: every file there is taken in",
+    )
+
+
+async def test_the_running_daemon_loop_takes_files_in(tmp_path: Path, corpus: Path) -> None:
+    hub = Hub(load_config(write_setup(tmp_path, {"poll_interval": 0.05})))
+    await hub.start(stages=False, connectors=True)
+    try:
+        connector = edi(hub)
+        inbox, archive = connector.folder("inbox"), connector.folder("archive")
+        for _ in range(500):  # the loop creates its folders first
+            if inbox.is_dir():
+                break
+            await asyncio.sleep(0.01)
+        body = copy_in(connector, corpus, "nodex12_vics.edi")
+        for _ in range(500):
+            if names(archive):
+                break
+            await asyncio.sleep(0.01)
+        (archived,) = names(archive)
+        assert (archive / archived).read_bytes() == body
+        assert names(inbox) == []
+    finally:
+        await hub.stop()

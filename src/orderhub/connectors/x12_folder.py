@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import ClassVar, Literal
 
 import structlog
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from orderhub._sqlite import Database
 from orderhub.connectors.base import Connector, ConnectorSettings, Intake, NotAnOrder
@@ -48,6 +48,14 @@ class X12FolderSettings(ConnectorSettings):
     poll_interval: float = Field(5.0, gt=0)
     settle_seconds: float = Field(1.0, ge=0)  # a file modified more recently may still be being written
     partners: list[str] | None = None  # profile ids this connector serves; None: every profile
+
+    @field_validator("archive", "error", "outbox")
+    @classmethod
+    def _not_the_inbox(cls, value: Path, info: ValidationInfo) -> Path:
+        inbox = info.data.get("inbox")
+        if inbox is not None and os.path.normpath(value) == os.path.normpath(inbox):
+            raise ValueError("must not be the inbox: every file there is taken in")
+        return value
 
     @field_validator("account")
     @classmethod
