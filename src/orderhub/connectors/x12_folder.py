@@ -320,7 +320,8 @@ class X12FolderConnector(Connector):
         target.parent.mkdir(parents=True, exist_ok=True)
         target = _free(target)
         file.replace(target)
-        target.with_name(target.name + ".error.txt").write_text(report, encoding="utf-8")
+        text = report if report.endswith("\n") else report + "\n"
+        target.with_name(target.name + ".error.txt").write_text(text, encoding="utf-8")
 
 
 def _read(body: bytes, delimiters: Delimiters | None) -> _Examined:
