@@ -18,6 +18,7 @@ import structlog
 from pydantic import Field, model_validator
 
 from orderhub.connectors._http import Api, ApiError, expect_ok
+from orderhub.connectors._oauth1 import OAuth1
 from orderhub.connectors._poll import (
     Cursor,
     PollSettings,
@@ -49,7 +50,12 @@ class MagentoSettings(PollSettings):
         None  # the site, e.g. https://shop.example.com (requests go to {base_url}/rest/{store_code}/V1/...)
     )
     store_code: str = "default"
-    access_token: Secret | None = None  # an integration token used as a Bearer token
+    access_token: Secret | None = None  # an integration's access token: a Bearer token, or OAuth 1.0a (below)
+    # with these three the integration signs each call with OAuth 1.0a (HMAC-SHA256), which Magento
+    # accepts by default; a bare Bearer integration token needs enable_integration_as_bearer since 2.4.4
+    consumer_key: Secret | None = None
+    consumer_secret: Secret | None = None
+    access_token_secret: Secret | None = None
     username: str | None = None  # an admin user: a 4 h admin token is requested with the password
     password: Secret | None = None
     admin_token_ttl: float = Field(4 * 3600.0, gt=60)  # Magento's default admin token lifetime
@@ -64,6 +70,9 @@ class MagentoSettings(PollSettings):
             raise ValueError("username and password go together")
         if self.access_token is not None and self.username is not None:
             raise ValueError("give either access_token or username + password, not both")
+        oauth = (self.consumer_key, self.consumer_secret, self.access_token_secret)
+        if any(part is not None for part in oauth) and (None in oauth or self.access_token is None):
+            raise ValueError("OAuth 1.0a needs consumer_key, consumer_secret, access_token and access_token_secret")
         has_api = self.access_token is not None or self.username is not None
         if not has_api and self.public_key_file is None:
             raise ValueError("give access_token, or username + password for an admin token (or public_key_file)")
@@ -217,18 +226,34 @@ class MagentoConnector(Connector):
         return True
 
     def client(self) -> httpx.AsyncClient:
-        assert self.settings.base_url
+        s = self.settings
+        assert s.base_url
+        auth = None
+        if s.consumer_key and s.consumer_secret and s.access_token and s.access_token_secret:
+            auth = OAuth1(
+                s.consumer_key.get_secret_value(),
+                s.consumer_secret.get_secret_value(),
+                s.access_token.get_secret_value(),
+                s.access_token_secret.get_secret_value(),
+            )
         return httpx.AsyncClient(
-            base_url=self.settings.base_url.rstrip("/"),
-            timeout=self.settings.request_timeout,
+            base_url=s.base_url.rstrip("/"),
+            auth=auth,
+            timeout=s.request_timeout,
             headers={"Accept": "application/json"},
         )
 
     # auth -----------------------------------------------------------------------------------------
-    async def _bearer(self, api: Api, renew: bool = False) -> str:
+    async def _headers(self, api: Api, renew: bool = False) -> dict[str, str]:
         s = self.settings
+        if s.access_token_secret is not None:
+            return {}  # the client signs each request (OAuth 1.0a)
         if s.access_token is not None:
-            return s.access_token.get_secret_value()
+            return {"Authorization": f"Bearer {s.access_token.get_secret_value()}"}
+        return {"Authorization": f"Bearer {await self._admin_token(api, renew)}"}
+
+    async def _admin_token(self, api: Api, renew: bool) -> str:
+        s = self.settings
         # renewed at 90% of its lifetime, so a token never expires between two calls of one poll
         if renew or self._token is None or time.monotonic() - self._token_at > 0.9 * s.admin_token_ttl:
             self._token = await self._login(api)
@@ -254,24 +279,24 @@ class MagentoConnector(Connector):
 
     async def _get(self, api: Api, path: str, params: dict[str, str | int]) -> httpx.Response:
         """A GET with the current token; a 401 renews an admin token once and tries again."""
-        response = await api.request("GET", path, params=params, headers=self._auth(await self._bearer(api)))
-        if response.status_code == 401 and self.settings.access_token is None:
+        s = self.settings
+        response = await api.request("GET", path, params=params, headers=await self._headers(api))
+        if response.status_code == 401 and s.access_token is None:
             log.info("admin token refused; renewing it", connector=self.name)
-            response = await api.request("GET", path, params=params, headers=self._auth(await self._bearer(api, True)))
+            response = await api.request("GET", path, params=params, headers=await self._headers(api, renew=True))
         if response.status_code == 401:
-            hint = (
-                " (since Magento 2.4.4 an integration token works as a Bearer token only with "
-                "oauth/consumer/enable_integration_as_bearer=1)"
-                if self.settings.access_token is not None
-                else ""
-            )
+            hint = ""
+            if s.access_token_secret is not None:
+                hint = " (the integration's OAuth 1.0a keys or tokens were refused)"
+            elif s.access_token is not None:
+                hint = (
+                    " (since Magento 2.4.4 an integration token works as a Bearer token only with "
+                    "oauth/consumer/enable_integration_as_bearer=1; or give consumer_key, consumer_secret and "
+                    "access_token_secret to sign with OAuth 1.0a)"
+                )
             raise MagentoAuthError(f"Magento refused the token for GET {path} (HTTP 401){hint}")
         expect_ok(response)
         return response
-
-    @staticmethod
-    def _auth(token: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token}"}
 
     # poll -----------------------------------------------------------------------------------------
     def _criteria(self, after: datetime, page: int) -> dict[str, str | int]:
