@@ -144,6 +144,7 @@ async def test_a_refused_login_names_the_user_not_the_password(waits: list[float
         with pytest.raises(MagentoAuthError, match="admin login of 'admin'") as caught:
             await mage.poll_once(Api(client))
     assert "pw-1" not in str(caught.value)
+    assert "sign-in incorrect" in str(caught.value)  # Magento's own reason, e.g. two-factor auth required
 
 
 @respx.mock

@@ -269,7 +269,11 @@ class MagentoConnector(Connector):
             json={"username": s.username, "password": s.password.get_secret_value()},
         )
         if response.status_code in (400, 401):
-            raise MagentoAuthError(f"Magento refused the admin login of {s.username!r} (HTTP {response.status_code})")
+            # e.g. "Please use the 2fa provider-specific endpoints...": Magento_TwoFactorAuth is on
+            said = response.text[:200].replace("\n", " ")
+            raise MagentoAuthError(
+                f"Magento refused the admin login of {s.username!r} (HTTP {response.status_code}): {said}"
+            )
         expect_ok(response)
         token = parse_json(response.content)
         if not isinstance(token, str) or not token:
