@@ -163,6 +163,7 @@ ORDER_247 = {
         "grand_total": usd("1008.74"),  # 924.47 + 7.39 + 76.88
     },
     "payment": {"status": "paid", "method": "Test Payment Gateway", "terms": None},  # captured
+    "refunds": [],
     "shipping": {"service_level": "Flat Rate", "carrier": None, "ship_by": None, "deliver_by": None},
     "b2b": None,
     "notes": ["Custom Journal Added"],

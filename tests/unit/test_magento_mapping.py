@@ -136,6 +136,7 @@ ORDER_3 = {
     },
     # Bank transfer, not invoiced yet: nothing paid.
     "payment": {"status": "pending", "method": "banktransfer", "terms": None},
+    "refunds": [],
     "shipping": {"service_level": "tablerate_bestway", "carrier": None, "ship_by": None, "deliver_by": None},
     "b2b": None,
     "notes": [],

@@ -115,6 +115,7 @@ def test_minimal_mapping_produces_a_complete_order(tmp_path: Path) -> None:
             "grand_total": {"amount": "0.00", "currency": "EUR"},
         },
         "payment": {"status": "pending", "method": None, "terms": None},
+        "refunds": [],
         "shipping": {"service_level": None, "carrier": None, "ship_by": None, "deliver_by": None},
         "b2b": None,
         "notes": [],
@@ -126,7 +127,7 @@ def test_minimal_mapping_produces_a_complete_order(tmp_path: Path) -> None:
 
 def test_unknown_top_level_key(tmp_path: Path) -> None:
     assert load_error(tmp_path, "channel: test\nmapping: x\norder: {}\n") == (
-        "2: mapping: unknown key (known: name, channel, description, format, sets, documents, expect, order)"
+        "2: mapping: unknown key (known: name, channel, description, format, sets, documents, expect, order, refund)"
     )
 
 

@@ -118,6 +118,7 @@ ORDER_JSON = {
         "grand_total": usd("409.94"),
     },
     "payment": {"status": "authorized", "method": "authorize_net", "terms": None},
+    "refunds": [],
     "shipping": {"service_level": "Free Shipping", "carrier": None, "ship_by": None, "deliver_by": None},
     "b2b": None,
     "notes": [],

@@ -126,6 +126,7 @@ ORDER_727 = {
         "grand_total": usd("29.35"),  # 18.00 + 10.00 + 1.35: no issue
     },
     "payment": {"status": "paid", "method": "bacs", "terms": None},
+    "refunds": [],
     "shipping": {"service_level": "flat_rate", "carrier": None, "ship_by": None, "deliver_by": None},
     "b2b": None,
     "notes": [],
@@ -188,6 +189,29 @@ ORDER_723 = {
     },
     # Completed, then refunded 10.00 and 9.00 of 39.00.
     "payment": {"status": "partially_refunded", "method": "bacs", "terms": None},
+    # Listed with negative totals ("-10.00", "-9.00"); kept as positive refund records.
+    "refunds": [
+        {
+            "external_id": "726",
+            "created_at": None,
+            "note": None,
+            "lines": [],
+            "shipping": None,
+            "tax": None,
+            "total": usd("10.00"),
+            "attributes": {},
+        },
+        {
+            "external_id": "724",
+            "created_at": None,
+            "note": None,
+            "lines": [],
+            "shipping": None,
+            "tax": None,
+            "total": usd("9.00"),
+            "attributes": {},
+        },
+    ],
     "shipping": {"service_level": "flat_rate:25", "carrier": None, "ship_by": None, "deliver_by": None},
     "b2b": None,
     "notes": [],
@@ -200,7 +224,6 @@ ORDER_723 = {
         "prices_include_tax": False,
         "payment_method_title": "Direct bank transfer",
         "date_completed": "2017-03-21T19:54:51Z",
-        "refunds": [{"id": 726, "refund": "", "total": "-10.00"}, {"id": 724, "refund": "", "total": "-9.00"}],
     },
 }
 

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 
 from orderhub.mapping.errors import MappingError, MappingFileError, UnknownMappingError
 from orderhub.mapping.transforms import RULE_PARAMS, TRANSFORMS, Getter, Run, amount, json_type, lookup_key
-from orderhub.model import Money, Order, Source, check_totals
+from orderhub.model import Money, Order, RefundOf, Source, check_totals
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "mappings"
 
@@ -389,7 +389,7 @@ def _join(parts: Iterable[str]) -> str:
 _SOURCES = ("path", "first", "all", "const", "position")
 _RULE_KEYS = frozenset({*_SOURCES, "as", "when", "default", "required"})
 _PARAMS = frozenset().union(*(transform.params for transform in TRANSFORMS.values()))
-_TOP_KEYS = ("name", "channel", "description", "format", "sets", "documents", "expect", "order")
+_TOP_KEYS = ("name", "channel", "description", "format", "sets", "documents", "expect", "order", "refund")
 
 Step = tuple[Callable[[Any, Any, Run], Any], bool]
 
@@ -857,6 +857,7 @@ class Mapping:
         channel: str,
         source_format: str = "json",
         sets: frozenset[str] = frozenset(),
+        target: str = "order",
         digest: str,
         documents: list[_Document],
         expect: list[_Path],
@@ -869,6 +870,7 @@ class Mapping:
         self.channel = channel
         self.source_format = source_format  # json, or x12: one document per transaction set in `sets`
         self.sets = sets
+        self.target = target  # "order", or "refund": the payload is a refund of an order
         self.digest = digest  # sha256 of the file: which version of the mapping made an order
         self._documents = documents
         self._expect = expect
@@ -924,9 +926,12 @@ class Mapping:
         for key in ("name", "channel", "description"):
             if key in tree and not (isinstance(tree[key], str) and tree[key]):
                 raise compiler.fail(top(key), "expected a non-empty text")
-        for key in ("channel", "order"):
-            if key not in tree:
-                raise compiler.fail(top(key), "required key is missing")
+        if "channel" not in tree:
+            raise compiler.fail(top("channel"), "required key is missing")
+        targets = [key for key in ("order", "refund") if key in tree]
+        if len(targets) != 1:
+            raise compiler.fail(top("order"), "a mapping file maps either an order (order:) or a refund (refund:)")
+        target = targets[0]
         expected = tree.get("expect", [])
         if not isinstance(expected, list) or not all(isinstance(text, str) for text in expected):
             raise compiler.fail(top("expect"), "expected a list of paths")
@@ -940,15 +945,17 @@ class Mapping:
             raise compiler.fail(top("sets"), "an x12 mapping names the transaction sets it maps")
         documents = [compiler.document(spec, top("documents")) for spec in cls._document_specs(tree, compiler)]
         expect = [compiler.path(text, top("expect")) for text in expected]
-        order, at = tree["order"], top("order")
-        build = compiler.obj(order, Order, at)
-        currency = compiler.rule(order["currency"], _fields(Order)["currency"], at.key(order, "currency"))
+        model = Order if target == "order" else RefundOf
+        spec, at = tree[target], top(target)
+        build = compiler.obj(spec, model, at)
+        currency = compiler.rule(spec["currency"], _fields(model)["currency"], at.key(spec, "currency"))
         return cls(
             name=tree.get("name", path.stem),
             path=path,
             channel=tree["channel"],
             source_format=source_format,
             sets=frozenset(sets),
+            target=target,
             digest=digest,
             documents=documents,
             expect=expect,
@@ -959,7 +966,22 @@ class Mapping:
 
     def apply(self, document: Any, ctx: MappingContext) -> list[Order]:
         """The canonical orders in one parsed payload (several for a list response)."""
+        if self.target != "order":
+            raise self._error("document", "", f"mapping {self.name!r} maps refunds, not orders")
         return [self._map(doc, prefix, ctx) for prefix, doc in self._find_documents(document)]
+
+    def apply_refunds(self, document: Any, ctx: MappingContext) -> list[RefundOf]:
+        """The refunds in one parsed payload; `order_external_id` names the order each belongs to."""
+        if self.target != "refund":
+            raise self._error("document", "", f"mapping {self.name!r} maps orders, not refunds")
+        refunds = []
+        for prefix, doc in self._find_documents(document):
+            data, _ = self._build_document(doc, prefix)
+            try:
+                refunds.append(RefundOf.model_validate(data))
+            except ValidationError as exc:
+                raise self._invalid(exc, prefix) from None
+        return refunds
 
     def _error(self, field: str, source: str, message: str) -> MappingError:
         return MappingError(str(self.path), field, source, message)
@@ -999,7 +1021,7 @@ class Mapping:
                 f"not an order for mapping {self.name!r}: missing {', '.join(missing)} (its keys: {keys})",
             )
 
-    def _map(self, doc: dict[str, Any], prefix: str, ctx: MappingContext) -> Order:
+    def _build_document(self, doc: dict[str, Any], prefix: str) -> tuple[dict[str, Any], Run]:
         run = Run(doc)
         try:
             currency = self._currency(doc, run).strip().upper()
@@ -1011,8 +1033,12 @@ class Mapping:
             data = self._build(doc, run)
         except _Fail as fail:
             raise fail.error(str(self.path), prefix) from None
-        assert data is not None  # the order object has neither `when` nor `from`
+        assert data is not None  # the top object has neither `when` nor `from`
         data["currency"] = currency
+        return data, run
+
+    def _map(self, doc: dict[str, Any], prefix: str, ctx: MappingContext) -> Order:
+        data, run = self._build_document(doc, prefix)
         source = data["source"]
         data["id"] = f"{ctx.account}:{source['external_id']}"
         data["source"] = {

@@ -183,10 +183,39 @@ class B2B(_Model):
     edi: EdiEnvelope | None = None
 
 
+class RefundLine(_Model):
+    line_external_id: str | None = None
+    line_number: str | None = None
+    sku: str | None = None
+    quantity: Dec
+    amount: Money | None = None  # before tax
+    tax: Money | None = None
+
+
+class Refund(_Model):
+    """Money given back on an order: per line, shipping and tax, and what was actually paid out."""
+
+    external_id: str
+    created_at: UtcDatetime | None = None
+    note: str | None = None
+    lines: list[RefundLine] = Field(default_factory=list)
+    shipping: Money | None = None
+    tax: Money | None = None
+    total: Money
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
 class Issue(_Model):
     code: str
     message: str
     field: str | None = None
+
+
+class RefundOf(Refund):
+    """What a refund mapping yields: the refund and the order it belongs to (its source id)."""
+
+    order_external_id: str
+    currency: str
 
 
 class Order(_Model):
@@ -207,6 +236,7 @@ class Order(_Model):
     taxes: list[Tax] = Field(default_factory=list)
     totals: Totals
     payment: Payment = Field(default_factory=Payment)
+    refunds: list[Refund] = Field(default_factory=list)
     shipping: Shipping = Field(default_factory=Shipping)
     b2b: B2B | None = None
     notes: list[str] = Field(default_factory=list)

@@ -13,12 +13,12 @@ import functools
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
 
-from orderhub.mapping import Mapping, MappingContext, map_payload
+from orderhub.mapping import Mapping, MappingContext, MappingError, map_payload, parse_json
 
 log = structlog.get_logger("orderhub.stages.mapping_pool")
 
@@ -38,6 +38,7 @@ class Mapped:
     receipt: int
     orders: list[tuple[bytes, int | None]]  # (canonical order JSON, source.updated_at in µs)
     error: str | None = None
+    refunds: list[tuple[str, bytes]] = field(default_factory=list)  # (order id, canonical refund JSON)
 
 
 @functools.cache
@@ -49,8 +50,12 @@ def map_jobs(jobs: list[MapJob]) -> list[Mapped]:
     """Map each payload; a failure is that payload's result, never the batch's."""
     results = []
     for job in jobs:
+        mapping = _mapping(job.mapping_path)
         try:
-            orders = map_payload(job.body, _mapping(job.mapping_path), job.ctx)
+            if mapping.target == "refund":
+                results.append(Mapped(job.receipt, [], refunds=_refunds(job, mapping)))
+                continue
+            orders = map_payload(job.body, mapping, job.ctx)
         except Exception as exc:  # recorded with the payload and sent to the DLQ, never dropped
             error = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
             results.append(Mapped(job.receipt, [], error))
@@ -68,6 +73,20 @@ def map_jobs(jobs: list[MapJob]) -> list[Mapped]:
             )
         )
     return results
+
+
+def _refunds(job: MapJob, mapping: Mapping) -> list[tuple[str, bytes]]:
+    try:
+        document = parse_json(job.body)
+    except MappingError as exc:
+        raise exc.in_file(str(mapping.path)) from None
+    return [
+        (
+            f"{job.ctx.account}:{refund.order_external_id}",
+            refund.model_dump_json(exclude={"order_external_id", "currency"}).encode(),
+        )
+        for refund in mapping.apply_refunds(document, job.ctx)
+    ]
 
 
 def _warm_up() -> None:

@@ -19,7 +19,7 @@ import structlog
 from orderhub.bus.base import Bus, Message, OutMessage
 from orderhub.mapping import Mapping, MappingContext
 from orderhub.stages.mapping_pool import MapJob, MappingPool
-from orderhub.store.base import Applied, OrderWrite, Store, StoredRaw
+from orderhub.store.base import Applied, OrderWrite, RefundWrite, Store, StoredRaw
 
 log = structlog.get_logger("orderhub.stages.normalize")
 
@@ -89,6 +89,7 @@ async def normalize_batch(
         )
         jobs.append(MapJob(raw.receipt, raw.body, str(mapping.path), ctx))
     writes: list[OrderWrite] = []
+    refunds: list[RefundWrite] = []
     for mapped in await (mapper or _INLINE).map(jobs):
         raw = stored[mapped.receipt]
         if mapped.error is not None:
@@ -99,10 +100,11 @@ async def normalize_batch(
             OrderWrite(order=orjson.loads(order), receipt=raw.receipt, updated_at_us=updated)
             for order, updated in mapped.orders
         )
+        refunds.extend(RefundWrite(order_id, orjson.loads(refund), raw.receipt) for order_id, refund in mapped.refunds)
         done.append(raw)
     applied = []
-    if writes or failures or done:
-        applied = await store.finish_batch(writes, failures, [raw.receipt for raw in done])
+    if writes or refunds or failures or done:
+        applied = await store.finish_batch(writes, failures, [raw.receipt for raw in done], refunds)
     for raw, error in failed:
         log.warning("payload rejected to dlq", connector=raw.connector, receipt=raw.receipt, error=error)
     return BatchResult(applied, failed, done)

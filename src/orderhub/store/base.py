@@ -10,7 +10,7 @@ from typing import Any, Literal, Protocol
 
 from orderhub.bus.base import OutMessage
 
-ApplyOutcome = Literal["created", "revised", "unchanged", "stale"]
+ApplyOutcome = Literal["created", "revised", "unchanged", "stale", "waiting"]  # waiting: a refund before its order
 
 
 def sha256_hex(body: bytes) -> str:
@@ -70,6 +70,15 @@ class OrderWrite:
 
 
 @dataclass(frozen=True, slots=True)
+class RefundWrite:
+    """A refund received on its own (canonical refund dict) for the order with id `order_id`."""
+
+    order_id: str
+    refund: dict[str, Any]
+    receipt: int
+
+
+@dataclass(frozen=True, slots=True)
 class Applied:
     order_id: str
     outcome: ApplyOutcome
@@ -126,8 +135,9 @@ class Store(Protocol):
         writes: Sequence[OrderWrite],
         failures: Sequence[tuple[int, str, OutMessage]],
         done: Sequence[int],
+        refunds: Sequence[RefundWrite] = (),
     ) -> list[Applied]:
-        """Apply orders (revision rules), mark receipts done/failed, queue orders/dlq messages."""
+        """Apply orders (revision rules) and refunds, mark receipts done/failed, queue orders/dlq messages."""
         ...
 
     # outbox: messages for the bus, written in the same transaction as the state they announce

@@ -19,12 +19,13 @@ from orderhub.store.base import (
     OutboxItem,
     RawIn,
     Receipt,
+    RefundWrite,
     StoredRaw,
     StoreUnavailable,
     TimelineEntry,
     sha256_hex,
 )
-from orderhub.store.revisions import content_hash, merge_status
+from orderhub.store.revisions import content_hash, merge_status, with_refunds
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS raw_blobs (
@@ -59,6 +60,10 @@ SCHEMA = (
         id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, key TEXT, value BLOB NOT NULL,
         headers BLOB NOT NULL)""",
     "CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+    # refunds received on their own (refunds/create): put on the order now or when it arrives
+    """CREATE TABLE IF NOT EXISTS order_refunds (
+        order_id TEXT NOT NULL, refund_id TEXT NOT NULL, body BLOB NOT NULL, receipt INTEGER NOT NULL,
+        recorded_at TEXT NOT NULL, PRIMARY KEY (order_id, refund_id))""",
 )
 
 
@@ -222,12 +227,14 @@ class SqliteStore:
         writes: Sequence[OrderWrite],
         failures: Sequence[tuple[int, str, OutMessage]],
         done: Sequence[int],
+        refunds: Sequence[RefundWrite] = (),
     ) -> list[Applied]:
         enqueue = self._enqueue
 
         def write(conn: sqlite3.Connection) -> list[Applied]:
             now = _now()
             applied = [_apply(conn, item, now, enqueue) for item in writes]
+            applied += [_apply_refund(conn, item, now, enqueue) for item in refunds]
             for receipt, error, dlq in failures:
                 conn.execute("UPDATE raw_receipts SET state = 'failed', error = ? WHERE id = ?", (error, receipt))
                 enqueue(conn, dlq)
@@ -331,27 +338,77 @@ def _apply(conn: sqlite3.Connection, item: OrderWrite, now: str, enqueue: Enqueu
         "SELECT revision, status, source_updated_us, content_hash FROM orders WHERE id = ?", (order_id,)
     ).fetchone()
     detail = {"receipt": item.receipt, "raw_ref": order["source"]["raw_ref"]}
-    if current is not None:
-        revision, status, updated_us, old_hash = current
-        if item.updated_at_us is not None and updated_us is not None and item.updated_at_us < updated_us:
-            _timeline(conn, order_id, now, "stale_ignored", revision, detail)
-            return Applied(order_id, "stale", revision, item.receipt)
-        order["status"] = merge_status(status, order["status"])
-        new_hash = content_hash(order)
-        if new_hash == old_hash:
-            if item.updated_at_us is not None and (updated_us is None or item.updated_at_us > updated_us):
-                conn.execute("UPDATE orders SET source_updated_us = ? WHERE id = ?", (item.updated_at_us, order_id))
-            _timeline(conn, order_id, now, "unchanged", revision, detail)
-            return Applied(order_id, "unchanged", revision, item.receipt)
-        revision += 1
-        outcome = "revised"
-    else:
-        revision, new_hash, outcome = 1, content_hash(order), "created"
+    with_refunds(order, _stored_refunds(conn, order_id))
+    if current is None:
+        _store_revision(
+            conn, order, 1, content_hash(order), item.updated_at_us, item.receipt, now, enqueue, created=True
+        )
+        _timeline(conn, order_id, now, "created", 1, detail)
+        return Applied(order_id, "created", 1, item.receipt)
+    revision, status, updated_us, old_hash = current
+    if item.updated_at_us is not None and updated_us is not None and item.updated_at_us < updated_us:
+        _timeline(conn, order_id, now, "stale_ignored", revision, detail)
+        return Applied(order_id, "stale", revision, item.receipt)
+    order["status"] = merge_status(status, order["status"])
+    new_hash = content_hash(order)
+    if new_hash == old_hash:
+        if item.updated_at_us is not None and (updated_us is None or item.updated_at_us > updated_us):
+            conn.execute("UPDATE orders SET source_updated_us = ? WHERE id = ?", (item.updated_at_us, order_id))
+        _timeline(conn, order_id, now, "unchanged", revision, detail)
+        return Applied(order_id, "unchanged", revision, item.receipt)
+    revision += 1
+    _store_revision(conn, order, revision, new_hash, item.updated_at_us, item.receipt, now, enqueue, created=False)
+    _timeline(conn, order_id, now, "cancelled" if order["status"] == "cancelled" else "revised", revision, detail)
+    return Applied(order_id, "revised", revision, item.receipt)
+
+
+def _stored_refunds(conn: sqlite3.Connection, order_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute("SELECT body FROM order_refunds WHERE order_id = ?", (order_id,)).fetchall()
+    return [orjson.loads(row[0]) for row in rows]
+
+
+def _apply_refund(conn: sqlite3.Connection, item: RefundWrite, now: str, enqueue: Enqueue) -> Applied:
+    """A refund received on its own: kept, and put on its order (a new revision) once the order exists."""
+    order_id, refund = item.order_id, item.refund
+    detail = {"receipt": item.receipt, "refund": refund["external_id"]}
+    inserted = conn.execute(
+        "INSERT OR IGNORE INTO order_refunds (order_id, refund_id, body, receipt, recorded_at) VALUES (?, ?, ?, ?, ?)",
+        (order_id, refund["external_id"], orjson.dumps(refund), item.receipt, now),
+    ).rowcount
+    current = conn.execute("SELECT revision, content_hash, body FROM orders WHERE id = ?", (order_id,)).fetchone()
+    if current is None:  # the order is not here yet: it gets the refund when it arrives
+        _timeline(conn, order_id, now, "refund_waiting", None, detail)
+        return Applied(order_id, "waiting", 0, item.receipt)
+    revision, old_hash, body = current
+    order = with_refunds(orjson.loads(body), _stored_refunds(conn, order_id))
+    new_hash = content_hash(order)
+    if not inserted or new_hash == old_hash:
+        _timeline(conn, order_id, now, "unchanged", revision, detail)
+        return Applied(order_id, "unchanged", revision, item.receipt)
+    revision += 1
+    _store_revision(conn, order, revision, new_hash, None, item.receipt, now, enqueue, created=False)
+    _timeline(conn, order_id, now, "refunded", revision, detail)
+    return Applied(order_id, "revised", revision, item.receipt)
+
+
+def _store_revision(
+    conn: sqlite3.Connection,
+    order: dict[str, Any],
+    revision: int,
+    new_hash: str,
+    updated_at_us: int | None,
+    receipt: int,
+    now: str,
+    enqueue: Enqueue,
+    created: bool,
+) -> None:
+    """Write revision `revision` of the order: current state, the revision itself, the bus message."""
+    order_id = order["id"]
     order["revision"] = revision
     body = orjson.dumps(order)
     grand_total = orjson.dumps(order["totals"]["grand_total"]).decode()
     payment_status = order["payment"]["status"]
-    if outcome == "created":
+    if created:
         conn.execute(
             "INSERT INTO orders (id, revision, connector, status, payment_status, placed_at, grand_total,"
             " source_updated_us, content_hash, body, created_at, modified_at, seq)"
@@ -364,7 +421,7 @@ def _apply(conn: sqlite3.Connection, item: OrderWrite, now: str, enqueue: Enqueu
                 payment_status,
                 order["placed_at"],
                 grand_total,
-                item.updated_at_us,
+                updated_at_us,
                 new_hash,
                 body,
                 now,
@@ -384,7 +441,7 @@ def _apply(conn: sqlite3.Connection, item: OrderWrite, now: str, enqueue: Enqueu
                 payment_status,
                 order["placed_at"],
                 grand_total,
-                item.updated_at_us,
+                updated_at_us,
                 new_hash,
                 body,
                 now,
@@ -393,15 +450,12 @@ def _apply(conn: sqlite3.Connection, item: OrderWrite, now: str, enqueue: Enqueu
         )
     conn.execute(
         "INSERT INTO order_revisions (order_id, revision, receipt, body, recorded_at) VALUES (?, ?, ?, ?, ?)",
-        (order_id, revision, item.receipt, body, now),
+        (order_id, revision, receipt, body, now),
     )
-    event = "cancelled" if order["status"] == "cancelled" and outcome == "revised" else outcome
-    _timeline(conn, order_id, now, event, revision, detail)
     enqueue(
         conn,
         OutMessage(topic="orders", key=order_id, value=body, headers=(("revision", str(revision).encode()),)),
     )
-    return Applied(order_id, outcome, revision, item.receipt)  # type: ignore[arg-type]
 
 
 def _timeline(
