@@ -21,7 +21,9 @@ from orderhub.service.metrics import Metrics
 from orderhub.service.supervisor import supervise
 from orderhub.stages.mapping_pool import MappingPool
 from orderhub.stages.normalize import BatchResult, run_normalize
+from orderhub.stages.privacy import PrivacyStage
 from orderhub.stages.relay import Relay
+from orderhub.stages.track import TrackStage
 from orderhub.store.base import RawIn, Receipt, StoredRaw
 from orderhub.store.sqlite import SqliteStore
 
@@ -47,6 +49,8 @@ class Hub:
         self.relay = Relay(self.store, self.bus)
         self.mapper = MappingPool(config.normalize_workers)
         self.connectors: dict[str, Connector] = {c.name: c for c in build_connectors(config, self, self.db)}
+        self.track = TrackStage(self.bus, self.store, self.db, self.connectors)
+        self.privacy = PrivacyStage(self.bus, self.store, self.db, self.connectors, config.data_dir)
         self._tasks: list[asyncio.Task[None]] = []
         self._stages: list[asyncio.Task[None]] = []
 
@@ -106,6 +110,8 @@ class Hub:
                     lambda: run_normalize(self.bus, self.store, self.resolve, self._observe, mapper=self.mapper),
                 )
             )
+            self._stages.append(self._spawn("track", self.track.run))
+            self._stages.append(self._spawn("privacy", self.privacy.run))
         if connectors:
             for name, connector in self.connectors.items():
                 if connector.runs:

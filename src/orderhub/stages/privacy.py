@@ -1,0 +1,141 @@
+"""Privacy requests from channels (Shopify's customers/redact, shop/redact, customers/data_request):
+carried out on the stored orders of the connector that received them.
+
+Consumes `raw` in its own group, beside normalize. A payload is looked at only when its connector
+reads privacy requests (`PrivacySource`) and says, from the stored headers, that it may be one; its
+request is then carried out and recorded (`privacy_actions`, keyed by receipt, so a re-delivery does
+nothing twice). Redaction: `store.privacy.redact`. A data request: the customer's orders as a JSON
+file under `data_dir/exports/`. An unreadable request goes to the DLQ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import orjson
+import structlog
+
+from orderhub._sqlite import Database
+from orderhub.bus.base import Bus, Message
+from orderhub.model.events import PrivacyRequest
+from orderhub.stages.normalize import dlq_message
+from orderhub.store import privacy
+from orderhub.store.base import Store, StoredRaw
+
+log = structlog.get_logger("orderhub.stages.privacy")
+
+GROUP = "privacy"
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+@runtime_checkable
+class PrivacySource(Protocol):
+    def may_be_privacy(self, headers: Mapping[str, str]) -> bool:
+        """From the stored headers alone: could this payload be a privacy request?"""
+        ...
+
+    def privacy_request(self, raw: StoredRaw) -> PrivacyRequest | None:
+        """The request the payload makes (None: not one); ValueError when it cannot be read."""
+        ...
+
+
+class PrivacyStage:
+    def __init__(self, bus: Bus, store: Store, db: Database, connectors: Mapping[str, object], data_dir: Path) -> None:
+        self.bus = bus
+        self.store = store
+        self.db = db
+        self.connectors = connectors
+        self.exports = data_dir / "exports"
+        db.add_schema(privacy.SCHEMA)
+
+    async def run(self) -> None:
+        subscription = await self.bus.subscribe("raw", GROUP)
+        try:
+            while True:
+                messages = await subscription.fetch(256, timeout=0.5)
+                if not messages:
+                    continue
+                await asyncio.shield(self.handle(messages))
+                await subscription.commit(messages)
+        finally:
+            await subscription.close()
+
+    def _source(self, name: str) -> PrivacySource | None:
+        connector = self.connectors.get(name)
+        return connector if isinstance(connector, PrivacySource) else None
+
+    async def handle(self, messages: Sequence[Message]) -> int:
+        """Carry out the privacy requests among these `raw` messages; how many there were."""
+        connector_of: dict[int, str] = {}
+        for message in messages:
+            info = orjson.loads(message.value)
+            if info.get("transport") == "webhook" and self._source(str(info.get("connector"))) is not None:
+                connector_of[int(info["receipt"])] = str(info["connector"])
+        if not connector_of:
+            return 0
+        candidates = list(connector_of)
+        headers = await self.db.read(lambda conn: privacy.webhook_headers(conn, candidates))
+        wanted = []
+        for receipt, stored in headers.items():
+            source = self._source(connector_of[receipt])
+            if source is not None and source.may_be_privacy(stored):
+                wanted.append(receipt)
+        done = 0
+        for raw in await self.store.load_raw(wanted):
+            source = self._source(raw.connector)
+            assert source is not None
+            try:
+                request = source.privacy_request(raw)
+            except ValueError as exc:
+                log.error("privacy request unreadable; sent to dlq", connector=raw.connector, receipt=raw.receipt)
+                await self.bus.publish([dlq_message(raw, f"privacy request: {exc}", None)])
+                continue
+            if request is not None:
+                await self.carry_out(raw, request)
+                done += 1
+        return done
+
+    async def carry_out(self, raw: StoredRaw, request: PrivacyRequest) -> None:
+        connector, receipt = raw.connector, raw.receipt
+        if await self.db.read(lambda conn: privacy.handled(conn, receipt)):
+            return
+        if request.action == "data_request":
+            orders = await self.db.read(lambda conn: privacy.matching_orders(conn, connector, request))
+            path = await asyncio.to_thread(self._export, connector, request, receipt, orders)
+            ids = [str(o["id"]) for o in orders]
+            await self.db.write(lambda conn: privacy.record_export(conn, connector, request, receipt, ids, str(path)))
+            log.info("privacy data exported", connector=connector, receipt=receipt, orders=len(ids), path=str(path))
+            return
+
+        def redact(conn: Any) -> list[str]:
+            ids = privacy.redact(conn, connector, request, receipt)
+            privacy.record(conn, connector, request, receipt, ids)
+            return ids
+
+        ids = await self.db.write(redact)
+        log.info("privacy redaction done", connector=connector, receipt=receipt, action=request.action, orders=len(ids))
+
+    def _export(self, connector: str, request: PrivacyRequest, receipt: int, orders: list[dict[str, Any]]) -> Path:
+        """Written to a temporary name and renamed, so a half-written export is never mistaken for one."""
+        self.exports.mkdir(parents=True, exist_ok=True)
+        who = _UNSAFE.sub("_", request.customer_id or request.request_id or "customer")
+        path = self.exports / f"{_UNSAFE.sub('_', connector)}-{who}-{receipt}.json"
+        document = {
+            "connector": connector,
+            "shop": request.shop,
+            "data_request_id": request.request_id,
+            "customer": {"id": request.customer_id, "email": request.customer_email, "phone": request.customer_phone},
+            "orders_requested": list(request.order_ids),
+            "exported_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            "orders": orders,
+        }
+        partial = path.with_suffix(".json.part")
+        partial.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
+        os.replace(partial, path)
+        return path
