@@ -28,6 +28,7 @@ from orderhub.x12.outbound import (
     LineDecision,
     OutboundError,
     Package,
+    Pallet,
     Party,
     Shipment,
     ShippedLine,
@@ -566,3 +567,80 @@ def test_delimiters_inside_values_are_written_as_spaces(dropship: dict[str, Any]
     document = parse(raw)
     assert document.findings == []
     assert [ts.segments[2].element(2) for _, _, ts in document.transaction_sets()] == ["COYOTE ROADRUNNER INC"]
+
+
+def test_856_with_cartons_on_a_pallet_adds_a_tare_level(vics: dict[str, Any]) -> None:
+    line = ShippedLine(line_number="5", quantity=Decimal(36))
+    shipment = vics_shipment().model_copy(
+        update={
+            "pallets": (
+                Pallet(
+                    sscc=sscc18(1, "0614141", 5),
+                    packages=(Package(sscc=sscc18(0, "0614141", 6), lines=(line,)),),
+                ),
+            ),
+            "packages": (Package(sscc=sscc18(0, "0614141", 7), lines=(line,)),),
+        }
+    )
+    ours = build_856(vics, shipment, control_number=9, version="004010VICS")
+    levels = [s for s in text(ours) if s.startswith(("HL", "MAN", "LIN", "SN1", "TD1", "CTT"))]
+    assert levels == [
+        "HL*1**S*1",
+        "TD1*CTN25*2",  # two cartons; no weights given, so no TD106-TD108
+        "HL*2*1*O*1",
+        "HL*3*2*T*1",
+        # the pallet: extension 1, digits 1 0 6 1 4 1 4 1 0 0 0 0 0 0 0 0 5; from the right 5x3 + 0 + ...
+        # + 1 + 4x3 + 1 + 4x3 + 1 + 6x3 + 0 + 1x3 = 15+1+12+1+12+1+18+3 = 63, up to 70: check digit 7
+        "MAN*GM*00106141410000000057",
+        "HL*4*3*P*1",
+        "MAN*GM*00006141410000000067",  # 18+1+12+1+12+1+18 = 63: 7
+        "HL*5*4*I*0",
+        "LIN**CB*065374-118*PR*RO*VN*RV0524",
+        "SN1**36*EA",
+        "HL*6*2*P*1",  # a loose carton hangs from the order
+        "MAN*GM*00006141410000000074",  # 21+1+12+1+12+1+18 = 66: 4
+        "HL*7*6*I*0",
+        "LIN**CB*065374-118*PR*RO*VN*RV0524",
+        "SN1**36*EA",
+        "CTT*7",
+    ]
+    assert_valid(ours, "004010VICS")
+
+
+@pytest.mark.parametrize("name", ["856/stupidedi_002001_two_st.edi", None])
+def test_856_hl04_says_whether_a_level_has_children(corpus: Path, vics: dict[str, Any], name: str | None) -> None:
+    """HL04 1 when some later HL names this one as its parent, else 0: as in the corpus notice that sends HL04."""
+    if name is None:
+        segments = build_856(vics, vics_shipment(), control_number=1)
+    else:
+        segments = corpus_set(corpus, name)
+    hls = [s for s in segments if s.tag == "HL"]
+    parents = {hl.element(2) for hl in hls}
+    # the corpus notice leaves HL04 out at the shipment level only; ours always sends it
+    sent = [hl for hl in hls if hl.element(4)]
+    assert len(sent) == len(hls) - (1 if name else 0)
+    assert [hl.element(4) for hl in sent] == ["1" if hl.element(1) in parents else "0" for hl in sent]
+
+
+def test_free_text_is_plain_ascii_and_partner_separators_are_scrubbed(dropship: dict[str, Any]) -> None:
+    shipped_to = Party(code="ST", name="Café: Montréal 東京", lines=("1 Rue  Sainte-Catherine\nApp 5",))
+    ack = build_855(dropship, control_number=1, ack_date=date(2022, 9, 13), version="005010", parties=[shipped_to])
+    assert text(ack)[2:4] == ["N1*ST*Cafe: Montreal ??", "N3*1 Rue Sainte-Catherine App 5"]
+    raw = render_outbound(
+        [ack],
+        version="005010",
+        parties=parties_replying_to(dropship),
+        delimiters=Delimiters(element="*", component=":", segment="~"),
+        interchange_control_number=2,
+        group_control_number=2,
+        when=datetime(2022, 9, 13, 12, 0),
+    )
+    assert b"~N1*ST*Cafe  Montreal ??~" in raw  # ":" is this partner's component separator
+
+
+def test_builders_take_the_order_model_or_its_json_alike(corpus: Path, vics: dict[str, Any]) -> None:
+    ctx = MappingContext(connector="", account="", channel="x12", received_at=RECEIVED, raw_ref="sha256:x")
+    raw = (corpus / "x12" / "850/nodex12_vics.edi").read_bytes()
+    [model] = map_interchange(raw, builtin_mapping("x12-850"), ctx).orders
+    kwargs: dict[str, Any] = {"control_number": 3, "ack_date": date(2010, 11, 29)}
+    assert text(build_855(model, **kwargs)) == text(build_855(vics, **kwargs))

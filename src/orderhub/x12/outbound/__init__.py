@@ -10,7 +10,7 @@ from orderhub.x12.outbound._common import OutboundError, Party
 from orderhub.x12.outbound.envelope import parties_replying_to, render_outbound
 from orderhub.x12.outbound.invoice import AllowanceCharge, Invoice, InvoiceLine, Terms, build_810
 from orderhub.x12.outbound.poack import LineDecision, LineStatus, acknowledgment_type, build_855
-from orderhub.x12.outbound.ship_notice import Package, Shipment, ShippedLine, build_856
+from orderhub.x12.outbound.ship_notice import Package, Pallet, Shipment, ShippedLine, build_856
 from orderhub.x12.outbound.sscc import gs1_check_digit, is_valid_sscc, sscc18, validate_sscc
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "LineStatus",
     "OutboundError",
     "Package",
+    "Pallet",
     "Party",
     "Shipment",
     "ShippedLine",

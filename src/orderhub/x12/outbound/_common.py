@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -10,12 +11,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from orderhub.model import Order
-from orderhub.x12._acks import DEFAULT_DELIMITERS
-from orderhub.x12._segments import Segment
+from orderhub.x12._segments import Delimiters, Segment
 from orderhub.x12._specs import default_library
 from orderhub.x12._validator import validate_transaction_set
 
 BASE_VERSION = "004010"
+# The built sets hold no composites, so checking them uses a component separator no value holds:
+# a ":" in a description is data here, and the partner's own separators are scrubbed when written.
+_CHECKING = Delimiters(element="*", component="\x1f", segment="~")
 MAX_ID_PAIRS = 10  # PO1 / IT1 carry at most ten qualifier-id pairs
 
 OrderData = Mapping[str, Any] | Order
@@ -61,7 +64,7 @@ def transaction_set(set_id: str, control_number: int, body: Sequence[Segment], v
         raise OutboundError(f"ST02 must be 1..999999999, got {control_number}")
     control = f"{control_number:04d}"
     segments = [segment("ST", set_id, control), *body, segment("SE", str(len(body) + 2), control)]
-    findings = validate_transaction_set(segments, DEFAULT_DELIMITERS, version)
+    findings = validate_transaction_set(segments, _CHECKING, version)
     if findings:
         problems = "; ".join(f"segment {f.position} ({f.segment_id}): {f.message}" for f in findings)
         raise OutboundError(f"the {set_id} built from this data does not validate: {problems}")
@@ -123,10 +126,14 @@ def parse_date(value: Any) -> date | None:
 
 
 def text(value: Any, max_length: int) -> str:
-    """Free text (names, addresses, descriptions) cut to the element's maximum length."""
+    """Free text (names, addresses, descriptions) for an AN element: one line, plain ASCII (partners
+    read X12 as ASCII: "Montréal" becomes "Montreal", a character with no ASCII form "?"), cut to the
+    element's maximum length."""
     if value is None:
         return ""
-    return " ".join(str(value).split())[:max_length]
+    folded = unicodedata.normalize("NFKD", " ".join(str(value).split()))
+    ascii_text = "".join(ch if ch.isascii() else "?" for ch in folded if not unicodedata.combining(ch))
+    return ascii_text[:max_length]
 
 
 # --- the order ---------------------------------------------------------------------------------

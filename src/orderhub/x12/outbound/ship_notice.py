@@ -1,7 +1,8 @@
 """856 ship notice from a canonical order and the shipment that left the warehouse.
 
 The hierarchy is the standard carton pack structure (BSN05 0001): one shipment (S), the order (O),
-one pack (P) per carton with its SSCC-18, one item (I) per order line in the carton.
+a tare (T) per pallet when cartons travel on pallets, one pack (P) per carton, one item (I) per
+order line in the carton. Pallets and cartons carry their SSCC-18 in MAN*GM.
 """
 
 from __future__ import annotations
@@ -67,6 +68,18 @@ class Package(_Input):
         return validate_sscc(value)
 
 
+class Pallet(_Input):
+    """A pallet (tare) and the cartons on it."""
+
+    sscc: str
+    packages: tuple[Package, ...] = Field(min_length=1)
+
+    @field_validator("sscc")
+    @classmethod
+    def _sscc(cls, value: str) -> str:
+        return validate_sscc(value)
+
+
 class Shipment(_Input):
     shipment_id: str = Field(min_length=2, max_length=30)  # BSN02
     shipped_at: datetime  # DTM*011; written in its own time zone
@@ -76,24 +89,32 @@ class Shipment(_Input):
     tracking_number: str | None = None  # REF*CN (carrier's reference: tracking or PRO number)
     bill_of_lading: str | None = None  # REF*BM
     ship_from: Party  # N1*SF (its code is set to SF)
-    packages: tuple[Package, ...] = Field(min_length=1)
+    packages: tuple[Package, ...] = ()  # cartons shipped loose
+    pallets: tuple[Pallet, ...] = ()
     packaging_code: str = "CTN25"  # TD101: corrugated cartons
-    weight: Decimal | None = Field(default=None, gt=0)  # TD107; the packages' weights summed by default
+    weight: Decimal | None = Field(default=None, gt=0)  # TD107; the cartons' weights summed by default
     weight_uom: str = "LB"
     estimated_delivery: date | None = None  # DTM*017
 
     @model_validator(mode="after")
     def _distinct_sscc(self) -> Shipment:
-        codes = [package.sscc for package in self.packages]
+        if not self.cartons:
+            raise ValueError("a shipment has at least one package")
+        codes = [pallet.sscc for pallet in self.pallets] + [package.sscc for package in self.cartons]
         if len(set(codes)) != len(codes):
-            raise ValueError("two packages have the same SSCC")
+            raise ValueError("two packages or pallets have the same SSCC")
         return self
+
+    @property
+    def cartons(self) -> list[Package]:
+        """Every carton, on pallets first, then loose."""
+        return [package for pallet in self.pallets for package in pallet.packages] + list(self.packages)
 
     @property
     def total_weight(self) -> Decimal | None:
         if self.weight is not None:
             return self.weight
-        weights = [package.weight for package in self.packages]
+        weights = [package.weight for package in self.cartons]
         if any(w is None for w in weights):
             return None
         return sum((w for w in weights if w is not None), Decimal(0))
@@ -147,15 +168,29 @@ def build_856(
     )
     body.extend(order_references(data))
 
+    for pallet in shipment.pallets:
+        tare_id, hl = hierarchy.level(order_id, "T", True)
+        body.extend([hl, _sscc_marks(pallet.sscc)])
+        for package in pallet.packages:
+            body.extend(_pack(data, package, tare_id, hierarchy))
     for package in shipment.packages:
-        pack_id, hl = hierarchy.level(order_id, "P", True)
-        body.extend([hl, segment("MAN", "GM", SSCC_APPLICATION_IDENTIFIER + package.sscc)])
-        for shipped in package.lines:
-            _, hl = hierarchy.level(pack_id, "I", False)
-            body.extend([hl, *_item(data, shipped)])
+        body.extend(_pack(data, package, order_id, hierarchy))
 
     body.append(segment("CTT", str(hierarchy.count)))
     return transaction_set("856", control_number, body, version)
+
+
+def _sscc_marks(sscc: str) -> Segment:
+    return segment("MAN", "GM", SSCC_APPLICATION_IDENTIFIER + sscc)
+
+
+def _pack(order: Mapping[str, Any], package: Package, parent: int, hierarchy: _Hierarchy) -> list[Segment]:
+    pack_id, hl = hierarchy.level(parent, "P", True)
+    result = [hl, _sscc_marks(package.sscc)]
+    for shipped in package.lines:
+        _, hl = hierarchy.level(pack_id, "I", False)
+        result.extend([hl, *_item(order, shipped)])
+    return result
 
 
 def _shipment_details(shipment: Shipment) -> list[Segment]:
@@ -164,7 +199,7 @@ def _shipment_details(shipment: Shipment) -> list[Segment]:
         segment(
             "TD1",
             shipment.packaging_code,
-            str(len(shipment.packages)),
+            str(len(shipment.cartons)),
             "",
             "",
             "",
