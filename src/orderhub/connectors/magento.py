@@ -5,7 +5,6 @@ I/O Events deliveries (RSA-signed), each taken as "go fetch this order"."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import time
 from collections.abc import Mapping as MappingABC
 from datetime import UTC, datetime
@@ -17,28 +16,26 @@ import httpx
 import structlog
 from pydantic import Field, model_validator
 
+from orderhub.connectors import _adobe_io as adobe_io
 from orderhub.connectors._http import Api, ApiError, expect_ok
 from orderhub.connectors._oauth1 import OAuth1
 from orderhub.connectors._poll import (
     Cursor,
     PollSettings,
     dump_json,
-    every,
     poll_and_fetch,
     since,
     utc_naive_text,
 )
-from orderhub.connectors._rsa import RsaPublicKey, load_public_keys, verify_sha256
+from orderhub.connectors._rsa import RsaPublicKey, load_public_keys
 from orderhub.connectors.base import Connector, NotAnOrder, Secret, WebhookVerdict
-from orderhub.mapping import Mapping, MappingError, builtin_mapping, parse_json
+from orderhub.mapping import Mapping, builtin_mapping, parse_json
 from orderhub.stages.normalize import KeptWithoutOrder
 from orderhub.store.base import RawIn, StoredRaw
 
 log = structlog.get_logger("orderhub.connectors.magento")
 
 MAGENTO_TIME = "%Y-%m-%d %H:%M:%S"
-SIGNATURE_HEADERS = ("x-adobe-digital-signature-1", "x-adobe-digital-signature-2")
-_KEPT_HEADERS = (*SIGNATURE_HEADERS, "x-adobe-public-key1-path", "x-adobe-public-key2-path", "x-adobe-event-id")
 
 
 class MagentoAuthError(RuntimeError):
@@ -79,28 +76,6 @@ class MagentoSettings(PollSettings):
         if has_api and not self.base_url:
             raise ValueError("base_url is needed to call the REST API")
         return self
-
-
-def _event_order_id(body: bytes) -> tuple[str | None, int | None, str | None]:
-    """(event id, order entity_id, recipient_client_id) of an Adobe I/O Events delivery."""
-    try:
-        event = parse_json(body)
-    except MappingError:
-        return None, None, None
-    if not isinstance(event, dict):
-        return None, None, None
-    event_id = event.get("event_id") or event.get("id")
-    data = event.get("data")
-    value = data.get("value") if isinstance(data, dict) else None
-    entity = value.get("entity_id") if isinstance(value, dict) else None
-    if isinstance(entity, str) and entity.isdigit():
-        entity = int(entity)
-    recipient = event.get("recipient_client_id") or event.get("recipientclientid")
-    return (
-        str(event_id) if event_id is not None else None,
-        entity if isinstance(entity, int) and not isinstance(entity, bool) else None,
-        str(recipient) if recipient is not None else None,
-    )
 
 
 class MagentoConnector(Connector):
@@ -155,36 +130,27 @@ class MagentoConnector(Connector):
         return query.get("challenge")  # Adobe I/O checks the address by GET ?challenge=X and wants X back
 
     def verify_webhook(self, headers: MappingABC[str, str], body: bytes) -> WebhookVerdict:
-        signatures = [value for name in SIGNATURE_HEADERS if (value := headers.get(name))]
-        if not signatures:
+        if not any(headers.get(name) for name in adobe_io.SIGNATURE_HEADERS):
             return WebhookVerdict(False, "missing x-adobe-digital-signature-1/-2 header")
         try:
             keys = self._public_keys
         except (OSError, ValueError) as exc:
             return WebhookVerdict(False, f"cannot use public_key_file: {exc}")
-        matched = False
-        for signature in signatures:
-            try:
-                raw = base64.b64decode(signature.strip(), validate=True)
-            except ValueError:
-                continue
-            for key in keys:
-                matched |= verify_sha256(key, body, raw)
-        if not matched:
+        if not adobe_io.signed(keys, headers, body):
             return WebhookVerdict(False, "no x-adobe-digital-signature verifies the body with public_key_file")
-        event_id, order_id, recipient = _event_order_id(body)
+        event = adobe_io.parse_event(body)
         wanted = self.settings.recipient_client_id
-        if wanted is not None and recipient != wanted:
-            return WebhookVerdict(False, f"recipient_client_id {recipient!r} is not this connector's")
-        if order_id is not None and self.has_api:
-            self.pending.put_nowait(order_id)
-        kept = {name: value for name in _KEPT_HEADERS if (value := headers.get(name)) is not None}
-        return WebhookVerdict(True, dedupe_key=event_id, headers=kept)
+        if wanted is not None and event.recipient_client_id != wanted:
+            return WebhookVerdict(False, f"recipient_client_id {event.recipient_client_id!r} is not this connector's")
+        if event.order_id is not None and self.has_api:
+            self.pending.put_nowait(event.order_id)
+        kept = {name: value for name in adobe_io.KEPT_HEADERS if (value := headers.get(name)) is not None}
+        return WebhookVerdict(True, dedupe_key=event.event_id, headers=kept)
 
     def mapping_for(self, raw: StoredRaw) -> Mapping:
         if raw.transport != "webhook":
             return builtin_mapping("magento")
-        _, order_id, _ = _event_order_id(raw.body)
+        order_id = adobe_io.parse_event(raw.body).order_id
         if order_id is None:
             raise NotAnOrder("Adobe I/O event has no order entity_id in data.value")
         if not self.has_api:
@@ -200,15 +166,13 @@ class MagentoConnector(Connector):
             return  # webhook-only; said at start
         async with self.client() as client:
             api = Api(client)
-            if self.takes_webhooks:
-                await poll_and_fetch(
-                    self.pending,
-                    self.settings.poll_interval,
-                    lambda: self.poll_once(api),
-                    lambda i: self.fetch_order(api, i),
-                )
-            else:
-                await every(self.settings.poll_interval, lambda: self.poll_once(api))
+            # the queue stays empty unless I/O Events are configured
+            await poll_and_fetch(
+                self.pending,
+                self.settings.poll_interval,
+                lambda: self.poll_once(api),
+                lambda i: self.fetch_order(api, i),
+            )
 
     async def fetch_order(self, api: Api, entity_id: int) -> bool:
         """Fetch one order (announced by an event) and take it in."""
