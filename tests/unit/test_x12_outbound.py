@@ -346,6 +346,12 @@ def test_856_hierarchy_reads_like_the_corpus_ship_notices(corpus: Path, vics: di
             assert man.element(1) == "GM" and len(man.element(2)) == 20 and man.element(2).startswith("00")
 
 
+def test_856_can_write_the_bare_sscc_for_partners_that_want_18_digits(vics: dict[str, Any]) -> None:
+    shipment = vics_shipment().model_copy(update={"sscc_with_application_identifier": False})
+    ours = build_856(vics, shipment, control_number=31, version="004010VICS")
+    assert [s for s in text(ours) if s.startswith("MAN")] == ["MAN*GM*006141410000010011", "MAN*GM*006141410000010028"]
+
+
 def test_856_refuses_a_line_the_order_does_not_have(vics: dict[str, Any]) -> None:
     shipment = vics_shipment().model_copy(
         update={

@@ -8,6 +8,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
+from pydantic import Field
+
 from orderhub.x12._segments import Segment
 from orderhub.x12.outbound._common import (
     OrderData,
@@ -71,7 +73,7 @@ class LineDecision(_Input):
     line_number: str
     status: LineStatus
     # ACK02: the quantity the status applies to; by default the ordered quantity, 0 for a rejection.
-    quantity: Decimal | None = None
+    quantity: Decimal | None = Field(default=None, ge=0)
     uom: str | None = None  # ACK03; the line's unit by default
     date: dt.date | None = None  # ACK05: when the line ships (or arrives, per `date_qualifier`)
     date_qualifier: str = "068"  # ACK04: 068 current schedule ship, 067 current schedule delivery

@@ -39,8 +39,6 @@ from orderhub.x12.outbound._common import (
 from orderhub.x12.outbound.sscc import validate_sscc
 
 STRUCTURE_PICK_PACK = "0001"  # BSN05: shipment, order, packaging, item
-# MAN*GM carries the SSCC with its GS1 application identifier (00) in front, 20 digits, as retail
-# partners' ship notices do.
 SSCC_APPLICATION_IDENTIFIER = "00"
 
 
@@ -95,6 +93,9 @@ class Shipment(_Input):
     weight: Decimal | None = Field(default=None, gt=0)  # TD107; the cartons' weights summed by default
     weight_uom: str = "LB"
     estimated_delivery: date | None = None  # DTM*017
+    # MAN02 as "00" + SSCC (20 digits, the GS1 application identifier in front) as the corpus notices
+    # write it; False for partners that want the bare 18 digits.
+    sscc_with_application_identifier: bool = True
 
     @model_validator(mode="after")
     def _distinct_sscc(self) -> Shipment:
@@ -170,23 +171,26 @@ def build_856(
 
     for pallet in shipment.pallets:
         tare_id, hl = hierarchy.level(order_id, "T", True)
-        body.extend([hl, _sscc_marks(pallet.sscc)])
+        body.extend([hl, _sscc_marks(pallet.sscc, shipment)])
         for package in pallet.packages:
-            body.extend(_pack(data, package, tare_id, hierarchy))
+            body.extend(_pack(data, shipment, package, tare_id, hierarchy))
     for package in shipment.packages:
-        body.extend(_pack(data, package, order_id, hierarchy))
+        body.extend(_pack(data, shipment, package, order_id, hierarchy))
 
     body.append(segment("CTT", str(hierarchy.count)))
     return transaction_set("856", control_number, body, version)
 
 
-def _sscc_marks(sscc: str) -> Segment:
-    return segment("MAN", "GM", SSCC_APPLICATION_IDENTIFIER + sscc)
+def _sscc_marks(sscc: str, shipment: Shipment) -> Segment:
+    prefix = SSCC_APPLICATION_IDENTIFIER if shipment.sscc_with_application_identifier else ""
+    return segment("MAN", "GM", prefix + sscc)
 
 
-def _pack(order: Mapping[str, Any], package: Package, parent: int, hierarchy: _Hierarchy) -> list[Segment]:
+def _pack(
+    order: Mapping[str, Any], shipment: Shipment, package: Package, parent: int, hierarchy: _Hierarchy
+) -> list[Segment]:
     pack_id, hl = hierarchy.level(parent, "P", True)
-    result = [hl, _sscc_marks(package.sscc)]
+    result = [hl, _sscc_marks(package.sscc, shipment)]
     for shipped in package.lines:
         _, hl = hierarchy.level(pack_id, "I", False)
         result.extend([hl, *_item(order, shipped)])
