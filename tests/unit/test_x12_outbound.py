@@ -485,6 +485,55 @@ def test_810_of_the_whole_order_with_own_terms(dropship: dict[str, Any]) -> None
     assert_valid(ours, "005010")
 
 
+def test_855_and_810_carry_the_buyer_bill_to_and_ship_to_the_po_names(corpus: Path) -> None:
+    """The Adobe PO names its buyer (BY, with an id), bill-to and ship-to (with a company, N2)."""
+    order = mapped_order(corpus, "850/oop_adobe_shrinkwrap_space_term.txt")
+    ack = build_855(
+        order,
+        [LineDecision(line_number="1", status="IQ", quantity=Decimal(10))],
+        control_number=2,
+        ack_date=date(2009, 4, 22),
+    )
+    parties = [
+        "N1*BT*BILL TO Org Name",
+        "N1*ST*SHIP TO Org Name",
+        "N2*Partner Name",
+        "N3*100 Bramshott Rd.",
+        "N4*San Jose*CA*95110",
+    ]
+    assert text(ack) == [
+        "ST*855*0002",
+        "BAK*00*AC*MH80312*20090421*****20090422",
+        "N1*BY*SOLD TO Org Name*92*038181483",
+        *parties,
+        "PO1*1*11*EA*1499.95*CA*BP*12345678*MG*12070205",
+        "ACK*IQ*10*EA",
+        "CTT*1",
+        "SE*12*0002",
+    ]
+    invoice = Invoice(
+        invoice_number="90001234",
+        invoice_date=date(2009, 5, 1),
+        remit_to=Party(code="XX", name="ACME SOFTWARE", id_qualifier="1", id="123456789"),
+        lines=(InvoiceLine(line_number="1", quantity=Decimal(10)),),
+        terms=Terms(type_code="05", net_days=30),
+    )
+    # 10 x 1499.95 = 14999.50 -> TDS 1499950
+    assert text(build_810(order, invoice, control_number=1)) == [
+        "ST*810*0001",
+        "BIG*20090501*90001234*20090421*MH80312",
+        "N1*RI*ACME SOFTWARE*1*123456789",  # the remit-to is RI whatever code it was given
+        *parties,
+        "ITD*05*3*****30",
+        "IT1*1*10*EA*1499.95*CA*BP*12345678*MG*12070205",
+        "TDS*1499950",
+        "ISS*10*EA",
+        "CTT*1",
+        "SE*14*0001",
+    ]
+    assert_valid(ack, "004010")
+
+
 @pytest.mark.parametrize("name", ["810/staedi_two_st.edi", "810/oop_ftp_capture.txt"])
 def test_810_totals_and_order_follow_the_corpus_invoices(corpus: Path, vics: dict[str, Any], name: str) -> None:
     theirs = corpus_set(corpus, name)

@@ -224,6 +224,7 @@ class Party(_Input):
     name: str | None = None
     id_qualifier: str | None = None  # N103: 92 assigned by buyer, 1 DUNS, UL GLN, ...
     id: str | None = None
+    company: str | None = None  # N2, when the name is a person's
     lines: tuple[str, ...] = ()
     city: str | None = None
     region_code: str | None = None
@@ -238,6 +239,7 @@ class Party(_Input):
         return cls(
             code=code,
             name=address.get("name") or address.get("company"),
+            company=address.get("company") if address.get("name") else None,
             lines=tuple(address.get("lines") or ()),
             city=address.get("city"),
             region_code=address.get("region_code"),
@@ -252,6 +254,9 @@ class Party(_Input):
             return []
         qualifier, identifier = (self.id_qualifier or "", self.id or "") if has_id else ("", "")
         result = [segment("N1", self.code, name, qualifier, identifier)]
+        company = text(self.company, 60)
+        if company and company != name:
+            result.append(segment("N2", company))
         lines = [text(line, 55) for line in self.lines if text(line, 55)]
         for index in range(0, min(len(lines), 4), 2):
             result.append(segment("N3", *lines[index : index + 2]))
