@@ -228,6 +228,16 @@ def test_855_refuses_decisions_for_lines_the_po_does_not_have(vics: dict[str, An
         LineDecision(line_number="1", status="XX")
 
 
+def test_855_is_never_handed_out_when_our_validator_rejects_it(vics: dict[str, Any]) -> None:
+    bad_qualifier = LineDecision(line_number="1", status="IB", date=date(2010, 12, 20), date_qualifier="68")
+    with pytest.raises(OutboundError, match=r"does not validate: segment 9 \(ACK\): ACK04 '68' is too short"):
+        build_855(vics, [bad_qualifier], control_number=1, ack_date=date(2010, 11, 29))
+    # a unit outside the common list is noted by the validator, not rejected: the 855 is made
+    odd_unit = LineDecision(line_number="1", status="IA", uom="E5")
+    ack = build_855(vics, [odd_unit], control_number=1, ack_date=date(2010, 11, 29))
+    assert text(ack)[8] == "ACK*IA*120*E5"
+
+
 def test_855_refuses_an_order_without_a_po_number(vics: dict[str, Any]) -> None:
     b2c = {**vics, "b2b": None}
     with pytest.raises(OutboundError, match=r"no b2b\.po_number"):

@@ -64,7 +64,8 @@ def transaction_set(set_id: str, control_number: int, body: Sequence[Segment], v
         raise OutboundError(f"ST02 must be 1..999999999, got {control_number}")
     control = f"{control_number:04d}"
     segments = [segment("ST", set_id, control), *body, segment("SE", str(len(body) + 2), control)]
-    findings = validate_transaction_set(segments, _CHECKING, version)
+    # Noted-only findings (a unit of measure outside the common list) do not stop a document.
+    findings = [f for f in validate_transaction_set(segments, _CHECKING, version) if f.rejects]
     if findings:
         problems = "; ".join(f"segment {f.position} ({f.segment_id}): {f.message}" for f in findings)
         raise OutboundError(f"the {set_id} built from this data does not validate: {problems}")
