@@ -113,6 +113,10 @@ class Connector:
         """The mapping that turns this stored payload into orders; raise NotAnOrder if none does."""
         return builtin_mapping(self.kind)
 
+    def account_for(self, raw: StoredRaw) -> str:
+        """The account of the orders in this stored payload (order ids are `{account}:{external id}`)."""
+        return self.account
+
     def verify_webhook(self, headers: MappingABC[str, str], body: bytes) -> WebhookVerdict:
         raise NotImplementedError
 

@@ -40,6 +40,7 @@ class MappingContext:
     channel: str
     received_at: datetime
     raw_ref: str
+    timezone: str = "UTC"  # where the source writes local times without an offset (X12 GS04/GS05)
 
 
 # --- YAML with line numbers ---------------------------------------------------------------------

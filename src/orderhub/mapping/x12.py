@@ -32,7 +32,7 @@ class X12Mapped:
     rejected: list[RejectedSet] = field(default_factory=list)
 
 
-def map_interchange(raw: bytes, mapping: Mapping, ctx: MappingContext, timezone: str = "UTC") -> X12Mapped:
+def map_interchange(raw: bytes, mapping: Mapping, ctx: MappingContext) -> X12Mapped:
     """Without an account in `ctx` (no partner profile), the ISA sender id is the account.
 
     Which sets are accepted is decided by the same group validation the 997/999 reports.
@@ -64,6 +64,6 @@ def map_interchange(raw: bytes, mapping: Mapping, ctx: MappingContext, timezone:
                         )
                     )
                     continue
-                doc = set_document(transaction_set, SetContext(interchange, group, timezone))
+                doc = set_document(transaction_set, SetContext(interchange, group, ctx.timezone))
                 result.orders.extend(mapping.apply(doc, set_ctx))
     return result

@@ -19,6 +19,7 @@ from orderhub.service.config import HubConfig
 from orderhub.service.connectors import build_connectors
 from orderhub.service.metrics import Metrics
 from orderhub.service.supervisor import supervise
+from orderhub.stages.dispatch import DispatchStage
 from orderhub.stages.mapping_pool import MappingPool
 from orderhub.stages.normalize import BatchResult, run_normalize
 from orderhub.stages.privacy import PrivacyStage
@@ -26,6 +27,7 @@ from orderhub.stages.relay import Relay
 from orderhub.stages.track import TrackStage
 from orderhub.store.base import RawIn, Receipt, StoredRaw
 from orderhub.store.sqlite import SqliteStore
+from orderhub.x12.partners import PartnerDirectory, PartnerProfile
 
 log = structlog.get_logger("orderhub.hub")
 
@@ -50,6 +52,7 @@ class Hub:
         self.mapper = MappingPool(config.normalize_workers)
         self.connectors: dict[str, Connector] = {c.name: c for c in build_connectors(config, self, self.db)}
         self.track = TrackStage(self.bus, self.store, self.db, self.connectors)
+        self.dispatch = DispatchStage(self.bus, self.connectors)
         self.privacy = PrivacyStage(self.bus, self.store, self.db, self.connectors, config.data_dir)
         self._tasks: list[asyncio.Task[None]] = []
         self._stages: list[asyncio.Task[None]] = []
@@ -75,7 +78,13 @@ class Hub:
             raise UnknownConnector(
                 f"connector {raw.connector!r} is not configured any more; add it back and retry from the DLQ"
             )
-        return connector.mapping_for(raw), connector.account
+        return connector.mapping_for(raw), connector.account_for(raw)
+
+    def partner_of(self, raw: StoredRaw) -> PartnerProfile | None:
+        """The X12 trading partner a stored file came from (its connector stored the profile id)."""
+        partners = getattr(self.connectors.get(raw.connector), "partners", None)
+        partner = raw.headers.get("partner")
+        return partners.get(partner) if isinstance(partners, PartnerDirectory) and partner else None
 
     def _published(self) -> None:
         if self._embedded is not None:
@@ -107,10 +116,18 @@ class Hub:
             self._stages.append(
                 self._spawn(
                     "normalize",
-                    lambda: run_normalize(self.bus, self.store, self.resolve, self._observe, mapper=self.mapper),
+                    lambda: run_normalize(
+                        self.bus,
+                        self.store,
+                        self.resolve,
+                        self._observe,
+                        mapper=self.mapper,
+                        partner_of=self.partner_of,
+                    ),
                 )
             )
             self._stages.append(self._spawn("track", self.track.run))
+            self._stages.append(self._spawn("dispatch", self.dispatch.run))
             self._stages.append(self._spawn("privacy", self.privacy.run))
         if connectors:
             for name, connector in self.connectors.items():

@@ -18,12 +18,15 @@ import structlog
 
 from orderhub.bus.base import Bus, Message, OutMessage
 from orderhub.mapping import Mapping, MappingContext
+from orderhub.stages.acknowledge import X12Receipt, acknowledge_files
 from orderhub.stages.mapping_pool import MapJob, MappingPool
 from orderhub.store.base import Applied, OrderWrite, RefundWrite, Store, StoredRaw
+from orderhub.x12.partners import PartnerProfile
 
 log = structlog.get_logger("orderhub.stages.normalize")
 
 Resolver = Callable[[StoredRaw], tuple[Mapping, str]]  # -> (mapping, account); raises when none applies
+PartnerOf = Callable[[StoredRaw], PartnerProfile | None]  # the X12 trading partner a stored file is from
 GROUP = "normalize"
 _INLINE = MappingPool(0)
 
@@ -57,11 +60,16 @@ def dlq_message(raw: StoredRaw, error: str, mapping: str | None) -> OutMessage:
 
 
 async def normalize_batch(
-    messages: Sequence[Message], store: Store, resolve: Resolver, mapper: MappingPool | None = None
+    messages: Sequence[Message],
+    store: Store,
+    resolve: Resolver,
+    mapper: MappingPool | None = None,
+    partner_of: PartnerOf | None = None,
 ) -> BatchResult:
     receipts = [int(orjson.loads(m.value)["receipt"]) for m in messages]
     stored = {raw.receipt: raw for raw in await store.load_raw(receipts)}
     jobs: list[MapJob] = []
+    acknowledgments: list[X12Receipt] = []
     mapping_of: dict[int, str] = {}
     failures: list[tuple[int, str, OutMessage]] = []
     failed: list[tuple[StoredRaw, str]] = []
@@ -80,12 +88,17 @@ async def normalize_batch(
             failed.append((raw, error))
             continue
         mapping_of[raw.receipt] = mapping.name
+        profile = partner_of(raw) if partner_of is not None and mapping.source_format == "x12" else None
+        if profile is not None:
+            filename = raw.headers.get("filename", "")
+            acknowledgments.append(X12Receipt(raw.receipt, raw.connector, filename, raw.body, profile))
         ctx = MappingContext(
             connector=raw.connector,
             account=account,
             channel=mapping.channel,
             received_at=raw.received_at,
             raw_ref=f"sha256:{raw.sha256}",
+            timezone=profile.timezone if profile is not None else "UTC",
         )
         jobs.append(MapJob(raw.receipt, raw.body, str(mapping.path), ctx))
     writes: list[OrderWrite] = []
@@ -104,7 +117,8 @@ async def normalize_batch(
         done.append(raw)
     applied = []
     if writes or refunds or failures or done:
-        applied = await store.finish_batch(writes, failures, [raw.receipt for raw in done], refunds)
+        prepare = acknowledge_files(acknowledgments) if acknowledgments else None
+        applied = await store.finish_batch(writes, failures, [raw.receipt for raw in done], refunds, prepare)
     for raw, error in failed:
         log.warning("payload rejected to dlq", connector=raw.connector, receipt=raw.receipt, error=error)
     return BatchResult(applied, failed, done)
@@ -117,6 +131,7 @@ async def run_normalize(
     on_batch: Callable[[BatchResult], None] | None = None,
     batch_size: int = 256,
     mapper: MappingPool | None = None,
+    partner_of: PartnerOf | None = None,
 ) -> None:
     """The stage loop; runs until cancelled. Cancellation waits for the batch in hand."""
     subscription = await bus.subscribe("raw", GROUP)
@@ -125,7 +140,7 @@ async def run_normalize(
             messages = await subscription.fetch(batch_size, timeout=0.5)
             if not messages:
                 continue
-            result = await asyncio.shield(_process(messages, subscription, store, resolve, mapper))
+            result = await asyncio.shield(_process(messages, subscription, store, resolve, mapper, partner_of))
             if on_batch is not None:
                 on_batch(result)
     finally:
@@ -133,8 +148,13 @@ async def run_normalize(
 
 
 async def _process(
-    messages: Sequence[Message], subscription: object, store: Store, resolve: Resolver, mapper: MappingPool | None
+    messages: Sequence[Message],
+    subscription: object,
+    store: Store,
+    resolve: Resolver,
+    mapper: MappingPool | None,
+    partner_of: PartnerOf | None,
 ) -> BatchResult:
-    result = await normalize_batch(messages, store, resolve, mapper)
+    result = await normalize_batch(messages, store, resolve, mapper, partner_of)
     await subscription.commit(messages)  # type: ignore[attr-defined]
     return result

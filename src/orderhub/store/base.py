@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -136,8 +136,12 @@ class Store(Protocol):
         failures: Sequence[tuple[int, str, OutMessage]],
         done: Sequence[int],
         refunds: Sequence[RefundWrite] = (),
+        prepare: Callable[[Any, Any, list[OrderWrite]], list[OrderWrite]] | None = None,
     ) -> list[Applied]:
-        """Apply orders (revision rules) and refunds, mark receipts done/failed, queue orders/dlq messages."""
+        """Apply orders (revision rules) and refunds, mark receipts done/failed, queue orders/dlq messages.
+
+        `prepare(connection, enqueue, writes)` runs first in the same transaction and returns the
+        writes to apply (X12 acknowledgments are queued there, repeated interchanges held back)."""
         ...
 
     # outbox: messages for the bus, written in the same transaction as the state they announce

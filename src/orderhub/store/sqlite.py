@@ -90,6 +90,8 @@ def raw_message(receipt: int, raw: RawIn, sha256: str) -> OutMessage:
 
 
 Enqueue = Callable[[sqlite3.Connection, OutMessage], None]
+# a step run first in a batch's transaction (X12 acknowledgments); returns the writes to apply
+Prepare = Callable[[sqlite3.Connection, Enqueue, list[OrderWrite]], list[OrderWrite]]
 
 
 def queue_in_outbox(conn: sqlite3.Connection, message: OutMessage) -> None:
@@ -228,12 +230,14 @@ class SqliteStore:
         failures: Sequence[tuple[int, str, OutMessage]],
         done: Sequence[int],
         refunds: Sequence[RefundWrite] = (),
+        prepare: Prepare | None = None,
     ) -> list[Applied]:
         enqueue = self._enqueue
 
         def write(conn: sqlite3.Connection) -> list[Applied]:
             now = _now()
-            applied = [_apply(conn, item, now, enqueue) for item in writes]
+            kept = prepare(conn, enqueue, list(writes)) if prepare is not None else writes
+            applied = [_apply(conn, item, now, enqueue) for item in kept]
             applied += [_apply_refund(conn, item, now, enqueue) for item in refunds]
             for receipt, error, dlq in failures:
                 conn.execute("UPDATE raw_receipts SET state = 'failed', error = ? WHERE id = ?", (error, receipt))

@@ -402,13 +402,15 @@ def acknowledge_interchange(
     delimiters: Delimiters = DEFAULT_DELIMITERS,
     library: SpecLibrary | None = None,
     newline: str = "",
+    ta1: bool | None = None,
 ) -> bytes:
     """The acknowledgment interchange for one received interchange.
 
     Every received group gets a 997 or a 999 (ST02 from `set_control_number` up, four digits at
     least); 997s travel in one 004010 FA group and 999s in one 005010X231A1 FA group (GS06 from
     `group_control_number` up). A TA1 comes first when ISA14 asks for one; its note code is the
-    first interchange-level finding of the reader (`findings`) inside this interchange.
+    first interchange-level finding of the reader (`findings`) inside this interchange. `ta1` True
+    or False overrides ISA14 (a partner profile that always or never wants one).
     """
     acks_997: list[list[Segment]] = []
     acks_999: list[list[Segment]] = []
@@ -422,11 +424,11 @@ def acknowledge_interchange(
     for version, acks in (("004010", acks_997), (IMPLEMENTATION_999, acks_999)):
         if acks:
             groups.append(OutboundGroup(version, group_control_number + len(groups), acks))
-    ta1 = None
-    if interchange.ack_requested:
+    ta1_segment = None
+    if interchange.ack_requested if ta1 is None else ta1:
         # The groups were read and are acknowledged, so an interchange error is "accepted with errors".
         note = interchange_note_code(interchange, findings)
-        ta1 = build_ta1(interchange.isa, note, "A" if note == "000" else "E")
+        ta1_segment = build_ta1(interchange.isa, note, "A" if note == "000" else "E")
     return render_interchange(
         groups,
         parties=InterchangeParties.replying_to(interchange),
@@ -434,6 +436,6 @@ def acknowledge_interchange(
         interchange_control_number=interchange_control_number,
         when=when,
         usage_indicator=interchange.usage or "P",
-        ta1=ta1,
+        ta1=ta1_segment,
         newline=newline,
     )

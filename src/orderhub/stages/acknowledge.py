@@ -1,0 +1,117 @@
+"""X12 acknowledgments, queued in the same unit of work that stores the interchange's orders.
+
+For each interchange of a received file: register it (a repeat of one already processed is
+acknowledged again and makes no orders; the same ISA13 with other content is processed and
+reported), take our control numbers, and queue the 997/999 (and TA1 when asked) on `outbound`.
+Runs inside the store's write transaction, so a crash leaves either all of it or none.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import structlog
+
+from orderhub.bus.base import OutMessage
+from orderhub.store import control_numbers, interchanges
+from orderhub.store.base import OrderWrite
+from orderhub.x12 import Interchange, X12Error, parse
+from orderhub.x12._acks import acknowledge_interchange
+from orderhub.x12.partners import PartnerProfile
+
+log = structlog.get_logger("orderhub.stages.acknowledge")
+
+Enqueue = Callable[[sqlite3.Connection, OutMessage], None]
+
+
+@dataclass(frozen=True, slots=True)
+class X12Receipt:
+    """A stored X12 file whose orders are being applied in this transaction."""
+
+    receipt: int
+    connector: str
+    filename: str
+    body: bytes
+    profile: PartnerProfile
+
+
+def _take(conn: sqlite3.Connection, profile: PartnerProfile, kind: control_numbers.Kind, count: int) -> int:
+    start = profile.control_numbers.start(kind)
+    return control_numbers.allocate(conn, profile.id, "outbound", kind, count, start=start)[0]
+
+
+def _acknowledgment(conn: sqlite3.Connection, interchange: Interchange, profile: PartnerProfile) -> bytes:
+    delimiters = profile.delimiters.for_writing(interchange.delimiters)
+    return acknowledge_interchange(
+        interchange,
+        interchange_control_number=_take(conn, profile, "interchange", 1),
+        group_control_number=_take(conn, profile, "group", 2),  # one FA group for 997s, one for 999s
+        set_control_number=_take(conn, profile, "set", max(1, len(interchange.groups))),
+        when=datetime.now(UTC),
+        delimiters=delimiters,
+        newline=profile.delimiters.segment_suffix,
+        ta1=True if profile.acks.ta1 else None,  # the profile asks for one; otherwise ISA14 decides
+    )
+
+
+def acknowledge(conn: sqlite3.Connection, item: X12Receipt, enqueue: Enqueue) -> set[str]:
+    """Register and acknowledge the file's interchanges; returns the ISA13s whose orders were already
+    made (repeats), so that the caller applies none of them again."""
+    try:
+        document = parse(item.body)
+    except X12Error:  # the connector stored it with its error and answered with a TA1 when asked
+        return set()
+    repeats: set[str] = set()
+    for interchange in document.interchanges:
+        outcome = interchanges.record_interchange(
+            conn,
+            sender_qualifier=interchange.sender_qualifier,
+            sender_id=interchange.sender_id,
+            receiver_qualifier=interchange.receiver_qualifier,
+            receiver_id=interchange.receiver_id,
+            control_number=interchange.control_number,
+            content_sha256=interchanges.interchange_sha256(interchange),
+            receipt=item.receipt,
+        )
+        if outcome == "repeat":
+            repeats.add(interchange.control_number)
+        elif outcome == "control_number_reused":
+            log.warning(
+                "interchange control number reused with other content; processed",
+                partner=item.profile.id,
+                control_number=interchange.control_number,
+                file=item.filename,
+            )
+        if item.profile.functional_ack is None:
+            continue
+        ack = _acknowledgment(conn, interchange, item.profile)
+        name = f"{item.profile.id}-ack-{interchange.control_number.strip()}-{item.receipt}.x12"
+        headers = (("connector", item.connector.encode()), ("filename", name.encode()), ("document", b"ack"))
+        enqueue(conn, OutMessage(topic="outbound", key=item.profile.id, value=ack, headers=headers))
+    return repeats
+
+
+Prepare = Callable[[sqlite3.Connection, Enqueue, list[OrderWrite]], list[OrderWrite]]
+
+
+def acknowledge_files(items: list[X12Receipt]) -> Prepare:
+    """The step the store runs first in the batch's transaction: acknowledgments queued, and the
+    orders of repeated interchanges held back."""
+
+    def prepare(conn: sqlite3.Connection, enqueue: Enqueue, writes: list[OrderWrite]) -> list[OrderWrite]:
+        for item in items:
+            repeats = acknowledge(conn, item, enqueue)
+            if repeats:
+                writes = [w for w in writes if not (w.receipt == item.receipt and _interchange_of(w) in repeats)]
+        return writes
+
+    return prepare
+
+
+def _interchange_of(write: OrderWrite) -> str | None:
+    edi = (write.order.get("b2b") or {}).get("edi") or {}
+    control: str | None = edi.get("interchange_control")
+    return control

@@ -1,0 +1,48 @@
+"""Outbound documents (X12 acknowledgments, later 855/856/810) delivered by the connector that
+exchanges with the partner: the `outbound` topic's `connector` header names it.
+
+At-least-once: offsets are committed after delivery, and a re-delivered document is written again
+under the same file name, which replaces it with the same bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+import structlog
+
+from orderhub.bus.base import Bus
+from orderhub.connectors import Connector
+
+log = structlog.get_logger("orderhub.stages.dispatch")
+GROUP = "dispatch"
+
+
+class DispatchStage:
+    def __init__(self, bus: Bus, connectors: Mapping[str, Connector]) -> None:
+        self.bus = bus
+        self.connectors = connectors
+
+    async def run(self) -> None:
+        subscription = await self.bus.subscribe("outbound", GROUP)
+        try:
+            while True:
+                messages = await subscription.fetch(100, timeout=0.5)
+                for message in messages:
+                    headers = {name: value.decode() for name, value in message.headers}
+                    name, filename = headers.get("connector", ""), headers.get("filename", "")
+                    deliver = getattr(self.connectors.get(name), "write_outbound", None)
+                    if deliver is None or not filename:
+                        log.error(
+                            "outbound document has no connector to deliver it; kept on the outbound topic",
+                            connector=name,
+                            filename=filename,
+                            offset=message.offset,
+                        )
+                        continue
+                    path = await asyncio.to_thread(deliver, filename, message.value)
+                    log.info("outbound document delivered", connector=name, filename=filename, path=str(path))
+                await subscription.commit(messages)
+        finally:
+            await subscription.close()
