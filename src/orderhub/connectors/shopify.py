@@ -157,7 +157,7 @@ class ShopifyConnector(Connector):
             if topic in PRIVACY_ACTIONS:
                 raise KeptWithoutOrder(f"Shopify {topic} is a privacy request, carried out by the privacy stage")
             if topic == "refunds/create":
-                raise KeptWithoutOrder("Shopify refunds/create: the order's own orders/updated carries the refund")
+                return builtin_mapping("shopify-refund")  # applied to the order it names
             raise NotAnOrder(f"Shopify topic {topic!r} is not an order topic this connector normalizes")
         return builtin_mapping("shopify")
 
