@@ -250,19 +250,27 @@ async def test_a_fulfillment_event_is_pushed_once_even_when_published_twice(tmp_
         assert all(r[2].startswith("gid://shopify/Fulfillment/") for r in rows)
         assert (await timeline(hub, f"shop:{A_ID}")).count("tracking_pushed") == 2
 
-        # an event for an order the hub does not have: retried, then to the DLQ with the error
-        await hub.bus.publish([event("WH-3", first_line, "1Z003", "shop:404")])
+        # a line already shipped in full: Shopify cannot take it, so it goes to the DLQ at once;
+        # an event for an order the hub does not have: retried, then to the DLQ
+        await hub.bus.publish([event("WH-3", first_line, "1Z003")])
+        await hub.bus.publish([event("WH-4", first_line, "1Z004", "shop:404")])
         dlq = await hub.bus.subscribe("dlq", "test-reader")
+        entries: list[dict[str, Any]] = []
         try:
 
-            async def dead() -> list[dict[str, Any]]:
-                return [orjson.loads(m.value) for m in await dlq.fetch(10, timeout=0.1)]
+            async def dead() -> bool:
+                entries.extend(orjson.loads(m.value) for m in await dlq.fetch(10, timeout=0.1))
+                return len(entries) >= 2
 
-            [entry] = await eventually(dead, "the DLQ entry")
+            await eventually(dead, "two DLQ entries")
         finally:
             await dlq.close()
-        assert (entry["stage"], entry["fulfillment_id"], entry["attempts"]) == ("track", "WH-3", 2)
-        assert "order shop:404 is not in the store" in entry["error"]
+        refused, missing = entries
+        assert (refused["stage"], refused["fulfillment_id"], refused["attempts"]) == ("track", "WH-3", 1)
+        assert "1 more than remains to fulfil" in refused["error"] and refused["connector"] == "shop"
+        assert (missing["fulfillment_id"], missing["attempts"]) == ("WH-4", 2)
+        assert "order shop:404 is not in the store" in missing["error"]
+        assert "tracking_push_failed" in await timeline(hub, f"shop:{A_ID}")
         assert len(fake.fulfillments) == 2
 
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from orderhub.connectors._shopify_api import ShopifyApi, ShopifyApiError
-from orderhub.model.events import FulfillmentEvent
+from orderhub.model.events import FulfillmentEvent, PushRefused
 from orderhub.model.order import Order
 
 FULFILLABLE = frozenset({"OPEN", "IN_PROGRESS"})
@@ -44,7 +44,7 @@ mutation FulfillmentCreate($fulfillment: FulfillmentInput!) {
 """.strip()
 
 
-class FulfillmentRefused(ShopifyApiError):
+class FulfillmentRefused(ShopifyApiError, PushRefused):
     """The shipment cannot be expressed on this order (unknown line, more than remains, nothing open)."""
 
 

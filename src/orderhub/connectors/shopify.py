@@ -92,6 +92,13 @@ class ShopifySettings(PollSettings):
             raise ValueError("must be the shop's myshopify.com domain, e.g. acme.myshopify.com")
         return value
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("must be an https:// address (Shopify delivers webhooks over HTTPS only)")
+        return value
+
     @field_validator("api_version")
     @classmethod
     def _version(cls, value: str) -> str:
@@ -200,15 +207,18 @@ class ShopifyConnector(Connector):
         async with self.client() as client:
             shop = ShopifyApi(Api(client), self.settings.api_version)
             poller = self.poller()
-            async with asyncio.TaskGroup() as tasks:
-                if self.settings.manage_webhooks:
-                    subscriptions = self.subscriptions()
-                    tasks.create_task(
-                        every(
-                            self.settings.webhook_check_interval, lambda: self._check_subscriptions(subscriptions, shop)
-                        )
-                    )
-                tasks.create_task(every(self.settings.poll_interval, lambda: poller.poll_once(shop)))
+            try:
+                async with asyncio.TaskGroup() as tasks:
+                    if self.settings.manage_webhooks:
+                        tasks.create_task(self._keep_subscriptions(self.subscriptions(), shop))
+                    tasks.create_task(every(self.settings.poll_interval, lambda: poller.poll_once(shop)))
+            except ExceptionGroup as group:  # the poll failed: raised as itself, for the supervisor's log
+                if len(group.exceptions) == 1:
+                    raise group.exceptions[0] from None
+                raise
+
+    async def _keep_subscriptions(self, subscriptions: WebhookSubscriptions, shop: ShopifyApi) -> None:
+        await every(self.settings.webhook_check_interval, lambda: self._check_subscriptions(subscriptions, shop))
 
     async def _check_subscriptions(self, subscriptions: WebhookSubscriptions, shop: ShopifyApi) -> None:
         """A failed check is logged and tried again at the next interval; it never stops the poll."""

@@ -52,6 +52,10 @@ class FulfillmentEvent(BaseModel):
         return bool(self.lines)
 
 
+class PushRefused(Exception):
+    """A channel refused a push for good (an unknown line, nothing left to fulfil): retrying cannot help."""
+
+
 PrivacyAction = Literal["redact_customer", "redact_shop", "data_request"]
 
 

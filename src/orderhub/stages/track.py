@@ -5,7 +5,9 @@ event it reads the order, finds its connector (`source.connector`) and, when tha
 tracking (`TrackingTarget`), calls `push_fulfillment(order, event)`. Idempotent: a pushed
 (connector, fulfillment_id) is recorded in `pushed_fulfillments` and a re-delivered event pushes
 nothing. A push that fails is retried with jittered exponential backoff; after `attempts` it goes to
-the `dlq` topic with the error, and the order's timeline says so. Events of other statuses, and
+the `dlq` topic with the error, and the order's timeline says so; a push the channel refuses for good
+(`PushRefused`) goes there at once. While one event is retried the events behind it wait, so the
+events of one order stay in order. Events of other statuses, and
 orders whose connector pushes no tracking, are passed over (logged).
 """
 
@@ -18,12 +20,12 @@ from typing import Any, Protocol, runtime_checkable
 import orjson
 import structlog
 from pydantic import ValidationError
-from tenacity import AsyncRetrying, stop_after_attempt
+from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
 from orderhub._sqlite import Database
 from orderhub.bus.base import Bus, Message, OutMessage
-from orderhub.model.events import PUSHED_STATUSES, FulfillmentEvent
+from orderhub.model.events import PUSHED_STATUSES, FulfillmentEvent, PushRefused
 from orderhub.model.order import Order
 from orderhub.model.serialize import load_order
 from orderhub.store.base import Store
@@ -117,14 +119,17 @@ class TrackStage:
             return "skipped"
         connector_name: str | None = None
         error = ""
+        attempts = 0
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.attempts),
             wait=wait_random_exponential(multiplier=self.backoff, max=self.max_backoff),
+            retry=retry_if_not_exception_type(PushRefused),
             reraise=True,
         )
         try:
             async for attempt in retrying:
                 with attempt:
+                    attempts = attempt.retry_state.attempt_number
                     order = await self._order(event.order_id)
                     connector_name = order.source.connector
                     target = self.connectors.get(connector_name)
@@ -141,7 +146,7 @@ class TrackStage:
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
         log.error("tracking push failed; sent to dlq", connector=connector_name, order_id=event.order_id, error=error)
-        await self.bus.publish([dlq_message(document, connector_name, error, self.attempts)])
+        await self.bus.publish([dlq_message(document, connector_name, error, attempts)])
         await self.pushed.record_failure(connector_name, event.order_id, event.fulfillment_id, error)
         return "dlq"
 
