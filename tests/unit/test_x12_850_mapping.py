@@ -16,8 +16,10 @@ pytestmark = pytest.mark.corpus
 RECEIVED = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 
-def run(corpus: Path, name: str, account: str = "") -> X12Mapped:
-    ctx = MappingContext(connector="", account=account, channel="x12", received_at=RECEIVED, raw_ref="sha256:x")
+def run(corpus: Path, name: str, account: str = "", **partner: Any) -> X12Mapped:
+    ctx = MappingContext(
+        connector="", account=account, channel="x12", received_at=RECEIVED, raw_ref="sha256:x", **partner
+    )
     return map_interchange((corpus / "x12" / name).read_bytes(), builtin_mapping("x12-850"), ctx)
 
 
@@ -170,3 +172,21 @@ def test_a_file_that_is_not_x12_names_what_is_wrong() -> None:
     ctx = MappingContext(connector="", account="", channel="x12", received_at=RECEIVED, raw_ref="sha256:x")
     with pytest.raises(MappingError, match="ISA"):
         map_interchange(b'{"not": "x12"}', builtin_mapping("x12-850"), ctx)
+
+
+def test_partner_profile_currency_time_zone_and_cross_references(corpus: Path) -> None:
+    mapped = run(
+        corpus,
+        "850/nodex12_vics.edi",
+        account="vics",
+        timezone="America/New_York",
+        currency="CAD",
+        sku_xref={"065322-117": "SMALL-W-OURS"},  # their catalog number (CB) -> our SKU
+        uom_xref={"EA": "PC"},
+    )
+    [order] = dump(mapped)
+    assert order["placed_at"] == "2010-11-27T22:19:00Z"  # GS 20101127 1719 in New York (EST, UTC-5)
+    assert order["currency"] == "CAD"  # no CUR segment: the partner's currency
+    assert [(line["sku"], line["uom"]) for line in order["lines"][:2]] == [("SMALL-W-OURS", "PC"), ("RD5322", "PC")]
+    assert order["attributes"]["ship_to_id"] == "9:0003947268292"  # N103/N104: the store's GLN
+    assert (order["attributes"]["gs_sender"], order["attributes"]["gs_receiver"]) == ("4405197800", "999999999")

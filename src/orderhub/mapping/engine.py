@@ -14,7 +14,7 @@ import json
 import re
 import types
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -41,6 +41,11 @@ class MappingContext:
     received_at: datetime
     raw_ref: str
     timezone: str = "UTC"  # where the source writes local times without an offset (X12 GS04/GS05)
+    # a trading partner's defaults and cross-references (X12): currency when the payload names none,
+    # their part numbers -> our SKUs, their units of measure -> ours
+    currency: str | None = None
+    sku_xref: dict[str, str] = field(default_factory=dict)
+    uom_xref: dict[str, str] = field(default_factory=dict)
 
 
 # --- YAML with line numbers ---------------------------------------------------------------------

@@ -64,6 +64,7 @@ def map_interchange(raw: bytes, mapping: Mapping, ctx: MappingContext) -> X12Map
                         )
                     )
                     continue
-                doc = set_document(transaction_set, SetContext(interchange, group, ctx.timezone))
+                context = SetContext(interchange, group, ctx.timezone, ctx.currency, ctx.sku_xref, ctx.uom_xref)
+                doc = set_document(transaction_set, context)
                 result.orders.extend(mapping.apply(doc, set_ctx))
     return result

@@ -99,6 +99,9 @@ async def normalize_batch(
             received_at=raw.received_at,
             raw_ref=f"sha256:{raw.sha256}",
             timezone=profile.timezone if profile is not None else "UTC",
+            currency=profile.currency if profile is not None else None,
+            sku_xref=dict(profile.sku_xref) if profile is not None else {},
+            uom_xref=dict(profile.uom_xref) if profile is not None else {},
         )
         jobs.append(MapJob(raw.receipt, raw.body, str(mapping.path), ctx))
     writes: list[OrderWrite] = []

@@ -13,8 +13,8 @@ Values are stripped and decoded as UTF-8 where they are valid UTF-8 (they are re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -35,6 +35,9 @@ class SetContext:
     interchange: Interchange
     group: FunctionalGroup
     timezone: str = "UTC"  # the partner's zone for GS04/GS05
+    currency: str | None = None  # the partner's currency, for sets without CUR
+    sku_xref: Mapping[str, str] = field(default_factory=dict)  # their part number -> our SKU
+    uom_xref: Mapping[str, str] = field(default_factory=dict)  # their unit of measure -> ours
 
 
 def _text(value: str) -> str:
@@ -168,6 +171,20 @@ def _sent_at(group: FunctionalGroup, timezone: str) -> str | None:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def _cross_reference(document: dict[str, Any], context: SetContext) -> None:
+    """Our SKU and unit for each line, from the partner's tables (`xref_sku`, `xref_uom`)."""
+    for line in document.get("PO1", []):
+        ids = line.get("PO1_ID", {})
+        for qualifier in ("BP", "IN", "CB", "VN", "VP", "SK", "UP", "EN"):
+            sku = context.sku_xref.get(ids.get(qualifier, ""))
+            if sku is not None:
+                line["xref_sku"] = sku
+                break
+        unit = line.get("PO103")
+        if unit is not None and unit in context.uom_xref:
+            line["xref_uom"] = context.uom_xref[unit]
+
+
 def _lines_total(document: dict[str, Any]) -> str | None:
     """Sum of quantity x unit price over the PO1 loops (X12 850 declares no money total of its own)."""
     total = Decimal(0)
@@ -199,6 +216,8 @@ def set_document(transaction_set: TransactionSet, context: SetContext) -> dict[s
         _add(document, segment, delimiters)
     spec = spec_for(transaction_set.id, group.version)
     _place(transaction_set.body, spec, delimiters, document)
+    _cross_reference(document, context)
+    document["default_currency"] = context.currency
     document["lines_total"] = _lines_total(document)
     document["terms_text"] = _terms_text(document)
     po_date = _date(document.get("BEG05", ""))
