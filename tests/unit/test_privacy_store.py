@@ -1,0 +1,84 @@
+"""store.privacy on its own: what a redaction removes and keeps, and which orders a request is about.
+The orders here are made up for these tests."""
+
+from __future__ import annotations
+
+import copy
+import sqlite3
+from typing import Any
+
+import orjson
+
+from orderhub.model.events import PrivacyRequest
+from orderhub.store.privacy import matching_orders, redact_order
+
+
+def canonical(order_id: str, customer_id: str, email: str, connector: str = "shop") -> dict[str, Any]:
+    address = {
+        "name": "Ana Lima",
+        "company": "Lima Ltda",
+        "lines": ["Rua Augusta 1500", "apto 12"],
+        "city": "São Paulo",
+        "region": "São Paulo",
+        "region_code": "SP",
+        "postal_code": "01304-001",
+        "country": "BR",
+        "phone": "+55 11 5555 0101",
+        "email": email,
+    }
+    return {
+        "id": f"{connector}:{order_id}",
+        "revision": 1,
+        "source": {"connector": connector, "external_id": order_id},
+        "customer": {"external_id": customer_id, "name": "Ana Lima", "company": None, "email": email, "phone": "+55"},
+        "bill_to": address,
+        "ship_to": copy.deepcopy(address),
+        "notes": ["Deixar com o porteiro"],
+        "lines": [{"line_number": "1", "sku": "CAFE-1KG"}],
+    }
+
+
+def test_redaction_removes_personal_data_and_keeps_the_rest() -> None:
+    order = canonical("1", "c1", "ana@example.com.br")
+    redacted = redact_order(order)
+    assert order["customer"]["email"] == "ana@example.com.br"  # the input is left as it was
+    assert redacted["customer"] == {"external_id": "c1", "name": None, "company": None, "email": None, "phone": None}
+    for key in ("bill_to", "ship_to"):
+        assert redacted[key] == {
+            "name": None,
+            "company": None,
+            "lines": [],
+            "city": None,
+            "region": "São Paulo",
+            "region_code": "SP",
+            "postal_code": None,
+            "country": "BR",
+            "phone": None,
+            "email": None,
+        }
+    assert redacted["notes"] == []
+    assert redacted["lines"] == order["lines"] and redacted["id"] == order["id"]
+    assert redact_order({**order, "customer": None, "ship_to": None})["ship_to"] is None
+
+
+def test_requests_match_by_order_customer_id_or_email_within_the_connector() -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE orders (id TEXT, connector TEXT, body BLOB, seq INTEGER)")
+    orders = [
+        canonical("1", "c1", "Ana@Example.com.br"),
+        canonical("2", "c2", "bruno@example.com.br"),
+        canonical("3", "c3", "carla@example.com.br"),
+        canonical("1", "c1", "ana@example.com.br", connector="other-shop"),
+    ]
+    for seq, order in enumerate(orders):
+        row = (order["id"], order["source"]["connector"], orjson.dumps(order), seq)
+        conn.execute("INSERT INTO orders VALUES (?, ?, ?, ?)", row)
+
+    def ids(request: PrivacyRequest) -> list[str]:
+        return [o["id"] for o in matching_orders(conn, "shop", request)]
+
+    assert ids(PrivacyRequest("redact_customer", customer_email="ana@example.com.br")) == ["shop:1"]
+    assert ids(PrivacyRequest("redact_customer", customer_id="c2")) == ["shop:2"]
+    assert ids(PrivacyRequest("data_request", order_ids=("3",))) == ["shop:3"]
+    assert ids(PrivacyRequest("redact_customer", customer_id="nobody")) == []
+    assert ids(PrivacyRequest("redact_shop")) == ["shop:1", "shop:2", "shop:3"]
