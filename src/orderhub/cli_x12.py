@@ -139,6 +139,60 @@ def cmd_to_orders(args: argparse.Namespace) -> int:
     return EXIT_FAILED if mapped.rejected else EXIT_OK
 
 
+def cmd_emit(args: argparse.Namespace) -> int:
+    """An 855, 856 or 810 for a stored order: printed with preview numbers, or queued with --send."""
+    import asyncio
+
+    from orderhub.cli import _config, _database
+    from orderhub.service.config import ConfigErrors
+    from orderhub.service.documents import parse_record, preview, send
+    from orderhub.store.sqlite import SqliteStore, read_order
+    from orderhub.x12.outbound import OutboundError
+    from orderhub.x12.partners import load_partners
+
+    config = _config(args)
+    db = _database(config)
+    order = db.read_sync(lambda conn: read_order(conn, args.order_id)) if db is not None else None
+    if order is None or db is None:
+        print(f"no order {args.order_id!r} (list them with `orderhub orders list`)", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        partners = load_partners(config.partners_dir)
+    except ConfigErrors as exc:
+        for problem in exc.errors:
+            print(problem, file=sys.stderr)
+        return EXIT_FAILED
+    partner_id = args.partner or order["source"]["account"]
+    profile = partners.get(partner_id)
+    if profile is None:
+        print(f"no partner profile {partner_id!r} in {config.partners_dir}; pass --partner ID", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        record = parse_record(args.document, Path(args.record).read_bytes() if args.record else None)
+        if not args.send:
+            data = db.read_sync(lambda conn: preview(conn, args.document, order, record, profile))
+            sys.stdout.buffer.write(data if data.endswith(b"\n") else data + b"\n")
+            return EXIT_OK
+
+        async def queue() -> tuple[str, bytes]:
+            store = SqliteStore(db)
+            await store.open()
+            try:
+                return await send(store, args.document, order, record, profile)
+            finally:
+                await store.close()
+
+        name, _ = asyncio.run(queue())
+    except (OSError, ValueError, OutboundError) as exc:
+        print(f"{args.order_id}: cannot make the {args.document}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(
+        f"queued {name} for {profile.id}; the daemon delivers it by connector {order['source']['connector']!r}",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
 def add_trade_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="FILE", default=argparse.SUPPRESS, help="orderhub.yaml")
@@ -161,3 +215,18 @@ def add_trade_commands(commands: argparse._SubParsersAction) -> None:  # type: i
     to_orders.add_argument("--connector", metavar="NAME", help="source.connector of the orders (default: the account)")
     to_orders.add_argument("--mapping", metavar="FILE", help="a mapping file instead of the built-in x12-850")
     to_orders.set_defaults(func=cmd_to_orders)
+
+    emit = commands.add_parser(
+        "emit", parents=[common], help="an 855, 856 or 810 for a stored order (printed, or queued with --send)"
+    )
+    emit.add_argument("document", choices=["855", "856", "810"])
+    emit.add_argument("order_id", metavar="ORDER_ID")
+    emit.add_argument(
+        "record",
+        metavar="FILE",
+        nargs="?",
+        help="JSON: 855 line decisions (optional), the 856 shipment, the 810 invoice",
+    )
+    emit.add_argument("--partner", metavar="ID", help="partner profile (default: the order's account)")
+    emit.add_argument("--send", action="store_true", help="take control numbers and queue it for delivery")
+    emit.set_defaults(func=cmd_emit)

@@ -5,6 +5,8 @@ acknowledged again and makes no second order. Real corpus files, real store, rea
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -113,3 +115,56 @@ async def test_a_rejected_set_is_reported_in_the_997_and_makes_no_order(hub: Hub
     assert lines[0].startswith("ISA*00*          *00*          *ZZ*123456789012345*ZZ*ABCDEFGHIJKLMNO*")
     assert lines[2:8] == ["ST*997*0001", "AK1*PO*1421", "AK2*850*000000010", "AK5*R*4", "AK9*R*1*1*0", "SE*6*0001"]
     assert await hub.store.list_orders() == []
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "orderhub.cli", *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+async def test_855_previewed_then_sent_through_the_partners_folder(hub: Hub, corpus: Path, tmp_path: Path) -> None:
+    drop(edi(hub), "po-1.edi", (corpus / "x12/850/nodex12_vics.edi").read_bytes())
+
+    async def acknowledged() -> bool:
+        return len(outbox(hub)) == 1
+
+    await wait_for(acknowledged, "the 997")  # interchange 1000 went to the 997
+    config = str(tmp_path / "orderhub.yaml")
+    decisions = tmp_path / "decisions.json"
+    decisions.write_text('[{"line_number": "2", "status": "IB", "quantity": "100"}]')
+    shown = await asyncio.to_thread(
+        run_cli, "x12", "emit", "855", "vics-buyer:08292233294", str(decisions), "--config", config
+    )
+    assert shown.returncode == 0, shown.stderr
+    segments = shown.stdout.strip().split("~")
+    assert segments[0].startswith("ISA*00*          *00*          *ZZ*ORDERHUB       *12*4405197800     *")
+    assert segments[0].endswith("*U*00401*000001001*0*P*>")  # the next number after the 997's, previewed
+    # the 997 took group numbers 1 and 2 and set number 1: the counters are shared per partner
+    assert segments[1].startswith("GS*PR*ORDERHUB*4405197800*") and segments[1].endswith("*3*X*004010")
+    assert segments[2:4] == ["ST*855*0002", "BAK*00*AC*08292233294*20101127***610385385**" + segments[3][-8:]]
+    assert segments[12:15] == [
+        "PID*F****MEDIUM WIDGET",
+        "ACK*IB*100*EA",
+        "PO1*3*126*EA*10.99*TE*CB*060733-110*PR*RO*VN*XY5266",
+    ]
+    assert segments[-4:] == ["SE*26*0002", "GE*1*3", "IEA*1*000001001", ""]
+    again = await asyncio.to_thread(
+        run_cli, "x12", "emit", "855", "vics-buyer:08292233294", str(decisions), "--config", config
+    )
+    assert "*000001001*" in again.stdout  # a preview consumes nothing
+
+    sent = await asyncio.to_thread(
+        run_cli, "x12", "emit", "855", "vics-buyer:08292233294", str(decisions), "--send", "--config", config
+    )
+    assert sent.returncode == 0, sent.stderr
+    assert "queued vics-buyer-855-08292233294-1001.x12" in sent.stderr
+
+    async def delivered() -> bool:
+        return (edi(hub).folder("outbox") / "vics-buyer-855-08292233294-1001.x12").exists()
+
+    await wait_for(delivered, "the 855 in the partner's outbox")
+    text = (edi(hub).folder("outbox") / "vics-buyer-855-08292233294-1001.x12").read_text()
+    assert "*000001001*" in text and "BAK*00*AC*08292233294" in text
+    missing = await asyncio.to_thread(run_cli, "x12", "emit", "856", "vics-buyer:08292233294", "--config", config)
+    assert missing.returncode == 1 and "needs its shipment record" in missing.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -90,6 +90,7 @@ def raw_message(receipt: int, raw: RawIn, sha256: str) -> OutMessage:
 
 
 Enqueue = Callable[[sqlite3.Connection, OutMessage], None]
+T = TypeVar("T")
 # a step run first in a batch's transaction (X12 acknowledgments); returns the writes to apply
 Prepare = Callable[[sqlite3.Connection, Enqueue, list[OrderWrite]], list[OrderWrite]]
 
@@ -246,6 +247,12 @@ class SqliteStore:
             return applied
 
         result: list[Applied] = await self._write(write)
+        return result
+
+    async def write_queued(self, fn: Callable[[sqlite3.Connection, Enqueue], T]) -> T:
+        """Run `fn` in a write transaction; bus messages it queues commit with what it writes."""
+        enqueue = self._enqueue
+        result: T = await self._write(lambda conn: fn(conn, enqueue))
         return result
 
     # outbox -------------------------------------------------------------------------------------
