@@ -45,6 +45,7 @@ test: $(VENV)/.installed-test lint
 bench: $(VENV)/.installed-test
 	./scripts/bootstrap.sh bench
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.x12_parse --mb 1024
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
