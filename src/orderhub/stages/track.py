@@ -20,7 +20,7 @@ from typing import Any, Protocol, runtime_checkable
 import orjson
 import structlog
 from pydantic import ValidationError
-from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_attempt
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
 from orderhub._sqlite import Database
@@ -50,6 +50,11 @@ class TrackingTarget(Protocol):
 
 class OrderNotFound(LookupError):
     pass
+
+
+def _retried(exc: BaseException) -> bool:
+    """Failures worth another attempt: not a refusal for good, and never a cancellation (shutdown)."""
+    return isinstance(exc, Exception) and not isinstance(exc, PushRefused)
 
 
 def dlq_message(event: dict[str, Any], connector: str | None, error: str, attempts: int) -> OutMessage:
@@ -123,7 +128,7 @@ class TrackStage:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.attempts),
             wait=wait_random_exponential(multiplier=self.backoff, max=self.max_backoff),
-            retry=retry_if_not_exception_type(PushRefused),
+            retry=retry_if_exception(_retried),
             reraise=True,
         )
         try:
