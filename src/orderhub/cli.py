@@ -14,8 +14,9 @@ import orjson
 from orderhub import __version__
 from orderhub._sqlite import Database
 from orderhub._yaml import ConfigError
-from orderhub.service.config import ConfigErrors, HubConfig, config_path, default_config, load_config
+from orderhub.cli_backfill import add_backfill_command
 from orderhub.cli_x12 import add_trade_commands
+from orderhub.service.config import ConfigErrors, HubConfig, config_path, default_config, load_config
 from orderhub.x12.cli import add_x12_commands
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -233,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     mapping.set_defaults(func=cmd_map)
 
     sub.add_parser("schema", parents=[common], help="JSON Schema of the canonical order").set_defaults(func=cmd_schema)
+    add_backfill_command(sub, common)
     add_trade_commands(add_x12_commands(sub))
     return parser
 

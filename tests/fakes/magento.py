@@ -1,6 +1,7 @@
 """A fake Magento 2 REST API: admin tokens from POST V1/integration/admin/token that expire (or are
-revoked by the test), GET V1/orders with an updated_at filter, pageSize/currentPage (and, like
-Magento, the last page again past the end), and 429 + Retry-After on demand."""
+revoked by the test), GET V1/orders with an updated_at filter (and a second `lt` group for a window's
+end), pageSize/currentPage (and, like Magento, the last page again past the end), and 429 +
+Retry-After on demand; shipments made with POST V1/order/{id}/ship and listed by order_id, recorded."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -47,13 +49,46 @@ class FakeMagento(FakeBase):
     password: str = PASSWORD  # change it to make logins fail
     tokens: set[str] = field(default_factory=set)
     issued: int = 0
+    shipments: list[dict[str, Any]] = field(default_factory=list)  # each: entity_id, order_id and the POST body
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_post(f"{REST}/integration/admin/token", self.admin_token)
         app.router.add_get(f"{REST}/orders", self.list_orders)
         app.router.add_get(f"{REST}/orders/{{id:\\d+}}", self.get_order)
+        app.router.add_post(f"{REST}/order/{{id:\\d+}}/ship", self.ship)
+        app.router.add_get(f"{REST}/shipments", self.list_shipments)
         return app
+
+    async def ship(self, request: web.Request) -> web.Response:
+        if (refused := self._refused(request)) is not None:
+            return refused
+        order_id = int(request.match_info["id"])
+        if not any(o.entity_id == order_id for o in self.orders):
+            self.log(request, 404)
+            return web.json_response({"message": "The entity that was requested doesn't exist."}, status=404)
+        if any(s["order_id"] == order_id and not s["body"].get("items") for s in self.shipments):
+            self.log(request, 400)
+            return web.json_response({"message": "The order does not allow a shipment to be created."}, status=400)
+        body = await request.json()
+        entity_id = 100 + len(self.shipments)
+        self.shipments.append({"entity_id": entity_id, "order_id": order_id, "body": body})
+        self.log(request, 200)
+        return web.json_response(entity_id)
+
+    async def list_shipments(self, request: web.Request) -> web.Response:
+        if (refused := self._refused(request)) is not None:
+            return refused
+        query = request.query
+        assert query.get(f"{_FILTER}[field]") == "order_id" and query.get(f"{_FILTER}[condition_type]") == "eq"
+        wanted = int(query[f"{_FILTER}[value]"])
+        items = [
+            {"entity_id": s["entity_id"], "order_id": s["order_id"], "tracks": s["body"].get("tracks", [])}
+            for s in self.shipments
+            if s["order_id"] == wanted
+        ]
+        self.log(request, 200)
+        return web.json_response({"items": items, "search_criteria": {}, "total_count": len(items)})
 
     def expire_tokens(self) -> None:
         self.tokens.clear()
@@ -97,6 +132,10 @@ class FakeMagento(FakeBase):
         after = query.get(f"{_FILTER}[value]")
         assert query.get(f"{_FILTER}[field]") == "updated_at" and query.get(f"{_FILTER}[condition_type]") == "gt"
         chosen = sorted((o for o in self.orders if after is None or o.updated_at > after), key=lambda o: o.updated_at)
+        until = "searchCriteria[filter_groups][1][filters][0]"
+        if f"{until}[value]" in query:
+            assert query[f"{until}[field]"] == "updated_at" and query[f"{until}[condition_type]"] == "lt"
+            chosen = [o for o in chosen if o.updated_at < query[f"{until}[value]"]]
         size = int(query.get("searchCriteria[pageSize]", "20"))
         page = int(query.get("searchCriteria[currentPage]", "1"))
         last = max(1, math.ceil(len(chosen) / size))

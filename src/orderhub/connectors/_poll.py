@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,6 +14,7 @@ import structlog
 from pydantic import Field, field_validator
 
 from orderhub.connectors.base import ConnectorSettings, Intake
+from orderhub.store.base import Receipt
 
 log = structlog.get_logger("orderhub.connectors.poll")
 
@@ -55,6 +57,44 @@ class Cursor:
 
     async def save(self, value: datetime) -> None:
         await self.intake.set_checkpoint(self.connector, CURSOR_KEY, iso_utc(value))
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The change times a poll asks for: after `after` and, for a backfill, up to `until` (exclusive)."""
+
+    after: datetime
+    until: datetime | None = None
+
+
+@dataclass
+class Tally:
+    """What a poll (or a backfill) has taken in so far: pages read, orders stored, how many were new."""
+
+    pages: int = 0
+    orders: int = 0
+    new: int = 0
+    newest: datetime | None = None  # the newest change time taken in
+
+    def took(self, receipt: Receipt, changed_at: datetime | None) -> None:
+        self.orders += 1
+        self.new += 0 if receipt.duplicate else 1
+        if changed_at is not None and (self.newest is None or changed_at > self.newest):
+            self.newest = changed_at
+
+
+Progress = Callable[[Tally], None]  # called after each page
+
+
+class CannotBackfill(RuntimeError):
+    """This connector cannot pull history (no API credentials configured); said before any call."""
+
+
+def _no_progress(tally: Tally) -> None:
+    return None
+
+
+NO_PROGRESS: Progress = _no_progress
 
 
 def since(cursor: datetime, overlap_seconds: float) -> datetime:
@@ -105,3 +145,15 @@ async def every(interval: float, once: Callable[[], Awaitable[object]]) -> None:
     while True:
         await once()
         await asyncio.sleep(interval)
+
+
+async def run_together(*loops: Coroutine[Any, Any, None]) -> None:
+    """Run the loops until cancelled; the first to fail is raised as itself (for the supervisor's log)."""
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            for loop in loops:
+                tasks.create_task(loop)
+    except ExceptionGroup as group:
+        if len(group.exceptions) == 1:
+            raise group.exceptions[0] from None
+        raise

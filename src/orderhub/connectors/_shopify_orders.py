@@ -5,20 +5,22 @@ the overlap>'`, gives the ids and change times page by page. Each order is then 
 `GET /admin/api/{version}/orders/{id}.json`, whose body is stored as received: it is the REST order
 shape the built-in Shopify mapping (and the orders/* webhooks) use, so nothing is converted here and
 a polled order maps exactly like a webhook one. The cursor (the newest `updatedAt` taken in) is saved
-after each page, once every order of the page is durable.
+after each page, once every order of the page is durable. `orderhub backfill` reads an explicit
+window the same way (`updated_at:>'since' AND updated_at:<'until'`) and leaves the cursor alone.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 
-from orderhub.connectors._poll import Cursor, since
+from orderhub.connectors._poll import NO_PROGRESS, Cursor, Progress, Tally, Window, since
 from orderhub.connectors._shopify_api import ShopifyApi, ShopifyApiError
 from orderhub.connectors.base import Intake
-from orderhub.store.base import RawIn
+from orderhub.store.base import RawIn, Receipt
 
 log = structlog.get_logger("orderhub.connectors.shopify")
 
@@ -32,8 +34,13 @@ query UpdatedOrders($first: Int!, $after: String, $query: String!) {
 """.strip()
 
 
-def search_query(after: datetime) -> str:
-    return f"updated_at:>'{after.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}'"
+def _stamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def search_query(after: datetime, until: datetime | None = None) -> str:
+    query = f"updated_at:>'{_stamp(after)}'"
+    return query if until is None else f"{query} AND updated_at:<'{_stamp(until)}'"
 
 
 def poll_dedupe_key(order_id: str, updated_at: str) -> str:
@@ -61,48 +68,67 @@ class OrdersPoller:
     async def poll_once(self, shop: ShopifyApi) -> int:
         """Take in every order updated since the cursor (less the overlap); returns how many were stored."""
         start = await self.cursor.load()
-        saved = newest = start
-        query = search_query(since(start, self.overlap_seconds))
+        saved = start
+        tally = Tally()
+        async for tally in self.pages(shop, Window(since(start, self.overlap_seconds))):
+            if tally.newest is not None and tally.newest > saved:
+                await self.cursor.save(tally.newest)  # every order of the page is durable: accept() returned
+                saved = tally.newest
+        log.info("poll done", connector=self.connector, orders=tally.orders, cursor=saved.isoformat())
+        return tally.orders
+
+    async def backfill(self, shop: ShopifyApi, window: Window, progress: Progress = NO_PROGRESS) -> Tally:
+        """The orders updated in the window, taken in like polled ones; the cursor is not touched."""
+        tally = Tally()
+        async for tally in self.pages(shop, window, "backfill"):
+            progress(tally)
+        return tally
+
+    async def pages(self, shop: ShopifyApi, window: Window, trigger: str = "poll") -> AsyncIterator[Tally]:
+        """The running tally after each page of the window, once the page's orders are durable."""
+        query = search_query(window.after, window.until)
         after: str | None = None
-        taken = 0
+        tally = Tally()
         while True:
             data = await shop.graphql(ORDERS_QUERY, {"first": self.page_size, "after": after, "query": query})
             connection = _connection(data)
             for node in connection.get("nodes") or []:
                 order_id, updated_at = str(node["legacyResourceId"]), str(node["updatedAt"])
-                if await self._take(shop, order_id, updated_at):
-                    taken += 1
-                newest = max(newest, datetime.fromisoformat(updated_at))
-            if newest > saved:
-                await self.cursor.save(newest)  # every order of the page is durable: accept() returned
-                saved = newest
+                changed = datetime.fromisoformat(updated_at)
+                receipt = await self._take(shop, order_id, updated_at, trigger)
+                if receipt is not None:
+                    tally.took(receipt, changed)
+                elif tally.newest is None or changed > tally.newest:
+                    tally.newest = changed  # gone: nothing to take in, and the cursor may pass it
+            tally.pages += 1
+            yield tally
             page = connection.get("pageInfo") or {}
             if not page.get("hasNextPage") or not page.get("endCursor"):
-                break
+                return
             after = str(page["endCursor"])
-        log.info("poll done", connector=self.connector, orders=taken, cursor=saved.isoformat())
-        return taken
 
-    async def _take(self, shop: ShopifyApi, order_id: str, updated_at: str) -> bool:
+    async def _take(self, shop: ShopifyApi, order_id: str, updated_at: str, trigger: str = "poll") -> Receipt | None:
         body = await shop.rest_order(order_id)
         if body is None:  # deleted between the list and the read: nothing to take in
             log.info("order gone before it was read", connector=self.connector, order=order_id)
-            return False
-        await self.intake.accept(
+            return None
+        headers = {
+            "Resource": f"/admin/api/{shop.version}/orders/{order_id}.json",
+            "X-Shopify-API-Version": shop.version,
+        }
+        if trigger != "poll":
+            headers["Trigger"] = trigger
+        return await self.intake.accept(
             RawIn(
                 connector=self.connector,
                 channel=self.channel,
                 transport="poll",
                 body=body,
                 received_at=datetime.now(UTC),
-                headers={
-                    "Resource": f"/admin/api/{shop.version}/orders/{order_id}.json",
-                    "X-Shopify-API-Version": shop.version,
-                },
+                headers=headers,
                 dedupe_key=poll_dedupe_key(order_id, updated_at),
             )
         )
-        return True
 
 
 def _connection(data: dict[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,7 @@
 """BigCommerce: Standard Webhooks pointers (order id only), resolved through the v2 Orders API into one
-assembled document per order, and a `min_date_modified` reconciliation poll."""
+assembled document per order, a `min_date_modified` reconciliation poll (also used by `orderhub
+backfill`), tracking push-back (v2 shipments), and, with `webhook_url`, the order hooks (v3) kept
+registered and active."""
 
 from __future__ import annotations
 
@@ -8,20 +10,38 @@ import base64
 import hashlib
 import time
 from collections.abc import Mapping as MappingABC
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
 import httpx
 import structlog
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from orderhub.connectors import _bigcommerce_fulfill
+from orderhub.connectors._bigcommerce_hooks import SCOPES, BigCommerceHooks
 from orderhub.connectors._http import Api, ApiError, pause
-from orderhub.connectors._poll import Cursor, PollSettings, dump_json, poll_and_fetch, since
+from orderhub.connectors._poll import (
+    NO_PROGRESS,
+    CannotBackfill,
+    Cursor,
+    PollSettings,
+    Progress,
+    Tally,
+    Window,
+    dump_json,
+    every,
+    poll_and_fetch,
+    run_together,
+    since,
+)
+from orderhub.connectors._subscriptions import HookKeeper
 from orderhub.connectors.base import Connector, NotAnOrder, Secret, Secrets, WebhookVerdict, hmac_matches
 from orderhub.mapping import Mapping, MappingError, builtin_mapping, parse_json
+from orderhub.model.events import FulfillmentEvent
+from orderhub.model.order import Order
 from orderhub.stages.normalize import KeptWithoutOrder
-from orderhub.store.base import RawIn, StoredRaw
+from orderhub.store.base import RawIn, Receipt, StoredRaw
 
 log = structlog.get_logger("orderhub.connectors.bigcommerce")
 
@@ -37,6 +57,17 @@ class BigCommerceSettings(PollSettings):
     client_secret: Secrets = Field(default_factory=list)  # the app's client secret(s): webhook signatures
     base_url: str = "https://api.bigcommerce.com"
     page_size: int = Field(50, ge=1, le=250)
+    # where BigCommerce should deliver hooks (this daemon's /webhooks/{name}, as BigCommerce reaches it);
+    # with the API credentials the order hooks are registered there and kept active
+    webhook_url: str | None = None
+    subscription_check_interval: float = Field(3600.0, gt=0)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("must be an https:// address (BigCommerce delivers hooks over HTTPS only)")
+        return value
 
 
 def standard_webhook_content(headers: MappingABC[str, str], body: bytes) -> bytes:
@@ -86,6 +117,10 @@ class BigCommerceConnector(Connector):
     @property
     def has_api(self) -> bool:
         return bool(self.settings.store_hash and self.settings.access_token)
+
+    @property
+    def manages_webhooks(self) -> bool:
+        return self.has_api and self.settings.webhook_url is not None
 
     def startup_notes(self) -> list[str]:
         notes = []
@@ -145,18 +180,36 @@ class BigCommerceConnector(Connector):
             return  # webhook-only; said at start
         async with self.client() as client:
             api = Api(client)
-            await poll_and_fetch(
-                self.pending,
-                self.settings.poll_interval,
-                lambda: self.poll_once(api),
-                lambda order_id: self.fetch_order(api, order_id, trigger="webhook"),
-            )
+            loops = [
+                poll_and_fetch(
+                    self.pending,
+                    self.settings.poll_interval,
+                    lambda: self.poll_once(api),
+                    lambda order_id: self.fetch_order(api, order_id, trigger="webhook"),
+                )
+            ]
+            if self.manages_webhooks:
+                keeper = self.hook_keeper(api)
+                loops.append(every(self.settings.subscription_check_interval, lambda: self.check_hooks(keeper)))
+            await run_together(*loops)
+
+    def hook_keeper(self, api: Api) -> HookKeeper:
+        assert self.settings.webhook_url is not None
+        return HookKeeper(self.intake, self.name, BigCommerceHooks(api, self.settings.webhook_url), list(SCOPES))
+
+    async def check_hooks(self, keeper: HookKeeper) -> None:
+        """A failed check is logged and tried again at the next interval; it never stops the poll."""
+        try:
+            await keeper.check()
+        except ApiError as exc:
+            log.error("webhook subscription check failed", connector=self.name, error=str(exc))
 
     def client(self) -> httpx.AsyncClient:
+        """The store's API root; paths name their version (/v2/orders, /v3/hooks)."""
         s = self.settings
         assert s.store_hash and s.access_token
         return httpx.AsyncClient(
-            base_url=f"{s.base_url.rstrip('/')}/stores/{s.store_hash}/v2",
+            base_url=f"{s.base_url.rstrip('/')}/stores/{s.store_hash}",
             headers={"X-Auth-Token": s.access_token.get_secret_value(), "Accept": "application/json"},
             timeout=s.request_timeout,
         )
@@ -179,21 +232,22 @@ class BigCommerceConnector(Connector):
     async def fetch_order(self, api: Api, order_id: int, trigger: str = "webhook") -> bool:
         """Fetch one order and its sub-resources and take the assembled document in."""
         try:
-            order = await self._get(api, f"/orders/{order_id}")
+            order = await self._get(api, f"/v2/orders/{order_id}")
         except ApiError as exc:
             if exc.status == 404:
                 log.warning("webhook order not found", connector=self.name, order=order_id)
                 return False
             raise
-        return await self._take(api, order_id, order, trigger)
+        return await self._take(api, order_id, order, trigger) is not None
 
-    async def _take(self, api: Api, order_id: int, order: bytes, trigger: str) -> bool:
+    async def _take(self, api: Api, order_id: int, order: bytes, trigger: str) -> Receipt | None:
+        """The receipt of the assembled document; None when this version was taken in already."""
         modified = parse_json(order).get("date_modified")
         if modified is not None and self._taken.get(order_id) == modified:
-            return False
-        parts = {name: await self._get(api, f"/orders/{order_id}/{name}") for name in SUB_RESOURCES}
+            return None
+        parts = {name: await self._get(api, f"/v2/orders/{order_id}/{name}") for name in SUB_RESOURCES}
         document = assemble(order, parts)
-        await self.intake.accept(
+        receipt = await self.intake.accept(
             RawIn(
                 connector=self.name,
                 channel=self.channel,
@@ -209,35 +263,62 @@ class BigCommerceConnector(Connector):
             self._taken[order_id] = str(modified)
             if len(self._taken) > _REMEMBERED:
                 del self._taken[next(iter(self._taken))]  # the least recently taken
-        return True
+        return receipt
 
     async def poll_once(self, api: Api) -> int:
         cursor = Cursor(self.intake, self.name, self.settings.start_from)
         start = await cursor.load()
-        newest = start
-        seen = 0
+        tally = await self.poll_window(api, Window(since(start, self.settings.overlap_seconds)))
+        newest = max(start, tally.newest or start)
+        if newest > start:
+            await cursor.save(newest)  # every order up to `newest` is durable
+        log.info("poll done", connector=self.name, orders=tally.orders, cursor=newest.isoformat())
+        return tally.orders
+
+    async def backfill(self, window: Window, progress: Progress = NO_PROGRESS) -> Tally:
+        """The orders modified in the window, taken in like polled ones; the live cursor is not touched."""
+        if not self.has_api:
+            raise CannotBackfill(f"connector {self.name} has no store_hash and access_token to read orders with")
+        async with self.client() as client:
+            return await self.poll_window(Api(client), window, "backfill", progress)
+
+    async def poll_window(
+        self, api: Api, window: Window, trigger: str = "poll", progress: Progress = NO_PROGRESS
+    ) -> Tally:
+        tally = Tally()
         page = 1
+        params: dict[str, Any] = {"min_date_modified": window.after.isoformat(), "sort": "date_modified:asc"}
+        if window.until is not None:
+            # max_date_modified is inclusive; a second less keeps the window's end exclusive
+            params["max_date_modified"] = (window.until - timedelta(seconds=1)).isoformat()
         while True:
-            body = await self._get(
-                api,
-                "/orders",
-                min_date_modified=since(start, self.settings.overlap_seconds).isoformat(),
-                sort="date_modified:asc",
-                page=page,
-                limit=self.settings.page_size,
-            )
+            body = await self._get(api, "/v2/orders", **params, page=page, limit=self.settings.page_size)
             orders = parse_json(body)
             if not isinstance(orders, list):
                 raise ApiError("GET /v2/orders did not return a JSON array of orders")
             for order in orders:
-                await self._take(api, int(order["id"]), dump_json(order), "poll")
-                seen += 1
-                if order.get("date_modified"):
-                    newest = max(newest, parsedate_to_datetime(order["date_modified"]).astimezone(UTC))
+                modified = order.get("date_modified")
+                changed = parsedate_to_datetime(modified).astimezone(UTC) if modified else None
+                receipt = await self._take(api, int(order["id"]), dump_json(order), trigger)
+                if receipt is not None:
+                    tally.took(receipt, changed)
+                elif changed is not None:
+                    tally.orders += 1  # taken in before, in this process: nothing new to store
+                    tally.newest = max(tally.newest or changed, changed)
+            tally.pages += 1
+            progress(tally)
             if len(orders) < self.settings.page_size:
-                break
+                return tally
             page += 1
-        if newest > start:
-            await cursor.save(newest)  # every order up to `newest` is durable
-        log.info("poll done", connector=self.name, orders=seen, cursor=newest.isoformat())
-        return seen
+
+    # tracking push-back ---------------------------------------------------------------------------
+    @property
+    def pushes_tracking(self) -> bool:
+        return self.has_api
+
+    async def push_fulfillment(self, order: Order, event: FulfillmentEvent) -> str:
+        """Create the shipment(s) of this fulfillment; the BigCommerce shipment id(s)."""
+        if not self.has_api:
+            raise ApiError(f"connector {self.name} has no store_hash/access_token: tracking cannot be pushed")
+        async with self.client() as client:
+            return await _bigcommerce_fulfill.push_fulfillment(Api(client), order, event)

@@ -1,6 +1,7 @@
 """Magento 2 / Adobe Commerce: poll REST `V1/orders` by `updated_at`, with an integration token or an
 admin token obtained from a username and password (and renewed before it expires); optionally Adobe
-I/O Events deliveries (RSA-signed), each taken as "go fetch this order"."""
+I/O Events deliveries (RSA-signed), each taken as "go fetch this order". The poll also serves
+`orderhub backfill`; tracking is pushed back as a Magento shipment (`POST /V1/order/{id}/ship`)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,17 @@ import structlog
 from pydantic import Field, model_validator
 
 from orderhub.connectors import _adobe_io as adobe_io
+from orderhub.connectors import _magento_fulfill
 from orderhub.connectors._http import Api, ApiError, expect_ok
 from orderhub.connectors._oauth1 import OAuth1
 from orderhub.connectors._poll import (
+    NO_PROGRESS,
+    CannotBackfill,
     Cursor,
     PollSettings,
+    Progress,
+    Tally,
+    Window,
     dump_json,
     poll_and_fetch,
     since,
@@ -30,8 +37,10 @@ from orderhub.connectors._poll import (
 from orderhub.connectors._rsa import RsaPublicKey, load_public_keys
 from orderhub.connectors.base import Connector, NotAnOrder, Secret, WebhookVerdict
 from orderhub.mapping import Mapping, builtin_mapping, parse_json
+from orderhub.model.events import FulfillmentEvent
+from orderhub.model.order import Order
 from orderhub.stages.normalize import KeptWithoutOrder
-from orderhub.store.base import RawIn, StoredRaw
+from orderhub.store.base import RawIn, Receipt, StoredRaw
 
 log = structlog.get_logger("orderhub.connectors.magento")
 
@@ -246,12 +255,23 @@ class MagentoConnector(Connector):
         return token
 
     async def _get(self, api: Api, path: str, params: dict[str, str | int]) -> httpx.Response:
-        """A GET with the current token; a 401 renews an admin token once and tries again."""
+        """A GET that must succeed, with the current token."""
+        response = await self._send(api, "GET", path, params)
+        expect_ok(response)
+        return response
+
+    async def _send(
+        self, api: Api, method: str, path: str, params: dict[str, str | int] | None = None, body: Any = None
+    ) -> httpx.Response:
+        """A call with the current token; a 401 renews an admin token once and tries again."""
         s = self.settings
-        response = await api.request("GET", path, params=params, headers=await self._headers(api))
+        kwargs: dict[str, Any] = {"params": params}
+        if body is not None:
+            kwargs["json"] = body
+        response = await api.request(method, path, headers=await self._headers(api), **kwargs)
         if response.status_code == 401 and s.access_token is None:
             log.info("admin token refused; renewing it", connector=self.name)
-            response = await api.request("GET", path, params=params, headers=await self._headers(api, renew=True))
+            response = await api.request(method, path, headers=await self._headers(api, renew=True), **kwargs)
         if response.status_code == 401:
             hint = ""
             if s.access_token_secret is not None:
@@ -262,53 +282,72 @@ class MagentoConnector(Connector):
                     "oauth/consumer/enable_integration_as_bearer=1; or give consumer_key, consumer_secret and "
                     "access_token_secret to sign with OAuth 1.0a)"
                 )
-            raise MagentoAuthError(f"Magento refused the token for GET {path} (HTTP 401){hint}")
-        expect_ok(response)
+            raise MagentoAuthError(f"Magento refused the token for {method} {path} (HTTP 401){hint}")
         return response
 
     # poll -----------------------------------------------------------------------------------------
-    def _criteria(self, after: datetime, page: int) -> dict[str, str | int]:
+    def _criteria(self, window: Window, page: int) -> dict[str, str | int]:
         filters = "searchCriteria[filter_groups][0][filters][0]"
-        return {
+        criteria: dict[str, str | int] = {
             f"{filters}[field]": "updated_at",
-            f"{filters}[value]": after.astimezone(UTC).strftime(MAGENTO_TIME),
+            f"{filters}[value]": window.after.astimezone(UTC).strftime(MAGENTO_TIME),
             f"{filters}[condition_type]": "gt",
             "searchCriteria[sortOrders][0][field]": "updated_at",
             "searchCriteria[sortOrders][0][direction]": "ASC",
             "searchCriteria[pageSize]": self.settings.page_size,
             "searchCriteria[currentPage]": page,
         }
+        if window.until is not None:  # a second group: groups are ANDed
+            until = "searchCriteria[filter_groups][1][filters][0]"
+            criteria[f"{until}[field]"] = "updated_at"
+            criteria[f"{until}[value]"] = window.until.astimezone(UTC).strftime(MAGENTO_TIME)
+            criteria[f"{until}[condition_type]"] = "lt"
+        return criteria
 
     async def poll_once(self, api: Api) -> int:
         cursor = Cursor(self.intake, self.name, self.settings.start_from)
         start = await cursor.load()
-        after = since(start, self.settings.overlap_seconds)
-        newest = start
-        seen = 0
+        tally = await self.poll_window(api, Window(since(start, self.settings.overlap_seconds)))
+        newest = max(start, tally.newest or start)
+        if newest > start:
+            await cursor.save(newest)  # every order up to `newest` is durable
+        log.info("poll done", connector=self.name, orders=tally.orders, cursor=newest.isoformat())
+        return tally.orders
+
+    async def backfill(self, window: Window, progress: Progress = NO_PROGRESS) -> Tally:
+        """The orders updated in the window, taken in like polled ones; the live cursor is not touched."""
+        if not self.has_api:
+            raise CannotBackfill(
+                f"connector {self.name} has no access_token or username + password to read orders with"
+            )
+        async with self.client() as client:
+            return await self.poll_window(Api(client), window, "backfill", progress)
+
+    async def poll_window(
+        self, api: Api, window: Window, trigger: str = "poll", progress: Progress = NO_PROGRESS
+    ) -> Tally:
+        tally = Tally()
         page = 1
         while True:
-            response = await self._get(api, f"{self.rest}/orders", self._criteria(after, page))
+            response = await self._get(api, f"{self.rest}/orders", self._criteria(window, page))
             result = parse_json(response.content)
             if not isinstance(result, dict) or not isinstance(result.get("items"), list):
                 raise ApiError(f"GET {self.rest}/orders did not return a search result with items")
             items = [item for item in result["items"] if isinstance(item, dict)]
             for item in items:
-                await self._accept(dump_json(item), item, f"{self.rest}/orders", "poll")
-                seen += 1
-                if isinstance(item.get("updated_at"), str):
-                    newest = max(newest, utc_naive_text(item["updated_at"]))
+                receipt = await self._accept(dump_json(item), item, f"{self.rest}/orders", trigger)
+                updated = item.get("updated_at")
+                tally.took(receipt, utc_naive_text(updated) if isinstance(updated, str) else None)
+            tally.pages += 1
+            progress(tally)
             total = result.get("total_count")
             # past the last page Magento may answer the last page again: stop by total_count
             if not items or not isinstance(total, int) or page * self.settings.page_size >= total:
-                break
+                return tally
             page += 1
-        if newest > start:
-            await cursor.save(newest)  # every order up to `newest` is durable
-        log.info("poll done", connector=self.name, orders=seen, cursor=newest.isoformat())
-        return seen
 
-    async def _accept(self, body: bytes, order: dict[str, Any], resource: str, trigger: str) -> None:
-        await self.intake.accept(
+    async def _accept(self, body: bytes, order: dict[str, Any], resource: str, trigger: str) -> Receipt:
+        return await self.intake.accept(
             RawIn(
                 connector=self.name,
                 channel=self.channel,
@@ -319,3 +358,20 @@ class MagentoConnector(Connector):
                 dedupe_key=f"{order.get('entity_id')}:{order.get('updated_at')}",
             )
         )
+
+    # tracking push-back ---------------------------------------------------------------------------
+    @property
+    def pushes_tracking(self) -> bool:
+        return self.has_api
+
+    async def push_fulfillment(self, order: Order, event: FulfillmentEvent) -> str:
+        """Ship (part of) the order on Magento with its track; the shipment's entity id."""
+        if not self.has_api:
+            raise ApiError(f"connector {self.name} has no access_token or username: tracking cannot be pushed")
+        async with self.client() as client:
+            api = Api(client)
+
+            async def send(method: str, path: str, params: dict[str, str | int] | None, body: Any) -> httpx.Response:
+                return await self._send(api, method, path, params, body)
+
+            return await _magento_fulfill.push_fulfillment(send, self.rest, order, event)

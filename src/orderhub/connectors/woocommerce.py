@@ -1,4 +1,6 @@
-"""WooCommerce: order.* webhooks signed with X-WC-Webhook-Signature, and a REST v3 reconciliation poll."""
+"""WooCommerce: order.* webhooks signed with X-WC-Webhook-Signature, and, with REST API keys, a v3
+reconciliation poll (also used by `orderhub backfill`), tracking push-back (a customer note and the
+status completed), and, with `webhook_url`, the order webhooks kept registered and active."""
 
 from __future__ import annotations
 
@@ -7,17 +9,35 @@ import hashlib
 import re
 from collections.abc import Mapping as MappingABC
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Self
 
 import httpx
 import structlog
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 
+from orderhub.connectors import _woocommerce_fulfill
 from orderhub.connectors._http import Api, ApiError, expect_ok
-from orderhub.connectors._poll import Cursor, PollSettings, dump_json, every, since, utc_naive_text
+from orderhub.connectors._poll import (
+    NO_PROGRESS,
+    CannotBackfill,
+    Cursor,
+    PollSettings,
+    Progress,
+    Tally,
+    Window,
+    dump_json,
+    every,
+    run_together,
+    since,
+    utc_naive_text,
+)
+from orderhub.connectors._subscriptions import HookKeeper
+from orderhub.connectors._woocommerce_hooks import TOPICS, WooCommerceHooks
 from orderhub.connectors.base import Connector, NotAnOrder, Secret, Secrets, WebhookVerdict, hmac_matches
 from orderhub.mapping import Mapping, MappingError, builtin_mapping, parse_json
-from orderhub.store.base import RawIn, StoredRaw
+from orderhub.model.events import FulfillmentEvent
+from orderhub.model.order import Order
+from orderhub.store.base import RawIn, Receipt, StoredRaw
 
 log = structlog.get_logger("orderhub.connectors.woocommerce")
 
@@ -59,6 +79,18 @@ class WooCommerceSettings(PollSettings):
     # Authorization header (WooCommerce's documented fallback)
     auth: Literal["basic", "query"] = "basic"
     webhook_secret: Secrets = Field(default_factory=list)
+    # where WooCommerce should deliver webhooks (this daemon's /webhooks/{name}, as the site reaches it);
+    # with the API keys the order webhooks are registered there and kept active
+    webhook_url: str | None = None
+    subscription_check_interval: float = Field(3600.0, gt=0)
+
+    @model_validator(mode="after")
+    def _webhooks_need_a_secret(self) -> Self:
+        if self.webhook_url is not None and not self.webhook_url.startswith(("https://", "http://")):
+            raise ValueError("webhook_url must be an http:// or https:// address")
+        if self.webhook_url is not None and not self.webhook_secret:
+            raise ValueError("webhook_url needs webhook_secret (the webhooks are registered with it)")
+        return self
 
 
 def wp_specialchars_decode(text: str) -> str:
@@ -103,6 +135,10 @@ class WooCommerceConnector(Connector):
             notes.append("webhook-only: no base_url/consumer_key/consumer_secret, so no reconciliation poll")
         return notes
 
+    @property
+    def manages_webhooks(self) -> bool:
+        return self.polls and self.settings.webhook_url is not None
+
     # webhooks -----------------------------------------------------------------------------------
     def verify_webhook(self, headers: MappingABC[str, str], body: bytes) -> WebhookVerdict:
         given = headers.get("X-WC-Webhook-Signature")
@@ -129,7 +165,25 @@ class WooCommerceConnector(Connector):
         if not self.polls:
             return  # webhook-only; said at start
         async with self.client() as client:
-            await every(self.settings.poll_interval, lambda: self.poll_once(Api(client)))
+            api = Api(client)
+            loops = [every(self.settings.poll_interval, lambda: self.poll_once(api))]
+            if self.manages_webhooks:
+                keeper = self.hook_keeper(api)
+                loops.append(every(self.settings.subscription_check_interval, lambda: self.check_hooks(keeper)))
+            await run_together(*loops)
+
+    def hook_keeper(self, api: Api) -> HookKeeper:
+        s = self.settings
+        assert s.webhook_url is not None and s.webhook_secret
+        hooks = WooCommerceHooks(api, self.name, s.webhook_url, s.webhook_secret[0].get_secret_value())
+        return HookKeeper(self.intake, self.name, hooks, list(TOPICS))
+
+    async def check_hooks(self, keeper: HookKeeper) -> None:
+        """A failed check is logged and tried again at the next interval; it never stops the poll."""
+        try:
+            await keeper.check()
+        except ApiError as exc:
+            log.error("webhook subscription check failed", connector=self.name, error=str(exc))
 
     def client(self) -> httpx.AsyncClient:
         s = self.settings
@@ -147,35 +201,51 @@ class WooCommerceConnector(Connector):
         """Take in every order modified since the cursor (less the overlap); returns how many were read."""
         cursor = Cursor(self.intake, self.name, self.settings.start_from)
         start = await cursor.load()
-        newest = start
-        seen = 0
-        page = 1
-        while True:
-            orders, total_pages = await self._page(api, since(start, self.settings.overlap_seconds), page)
-            for order in orders:
-                await self._accept(order)
-                seen += 1
-                modified = order.get("date_modified_gmt")
-                if isinstance(modified, str):
-                    newest = max(newest, utc_naive_text(modified))
-            last = total_pages is not None and page >= total_pages
-            if not orders or len(orders) < self.settings.page_size or last:
-                break
-            page += 1
+        tally = await self.poll_window(api, Window(since(start, self.settings.overlap_seconds)))
+        newest = max(start, tally.newest or start)
         if newest > start:
             await cursor.save(newest)  # every order up to `newest` is durable: accept() returned for each
-        log.info("poll done", connector=self.name, orders=seen, cursor=newest.isoformat())
-        return seen
+        log.info("poll done", connector=self.name, orders=tally.orders, cursor=newest.isoformat())
+        return tally.orders
 
-    async def _page(self, api: Api, after: datetime, page: int) -> tuple[list[dict[str, Any]], int | None]:
+    async def backfill(self, window: Window, progress: Progress = NO_PROGRESS) -> Tally:
+        """The orders modified in the window, taken in like polled ones; the live cursor is not touched."""
+        if not self.polls:
+            raise CannotBackfill(
+                f"connector {self.name} has no base_url, consumer_key and consumer_secret to read orders with"
+            )
+        async with self.client() as client:
+            return await self.poll_window(Api(client), window, "backfill", progress)
+
+    async def poll_window(
+        self, api: Api, window: Window, trigger: str = "poll", progress: Progress = NO_PROGRESS
+    ) -> Tally:
+        tally = Tally()
+        page = 1
+        while True:
+            orders, total_pages = await self._page(api, window, page)
+            for order in orders:
+                modified = order.get("date_modified_gmt")
+                receipt = await self._accept(order, trigger)
+                tally.took(receipt, utc_naive_text(modified) if isinstance(modified, str) else None)
+            tally.pages += 1
+            progress(tally)
+            last = total_pages is not None and page >= total_pages
+            if not orders or len(orders) < self.settings.page_size or last:
+                return tally
+            page += 1
+
+    async def _page(self, api: Api, window: Window, page: int) -> tuple[list[dict[str, Any]], int | None]:
         params: dict[str, str | int] = {
-            "modified_after": after.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+            "modified_after": _gmt(window.after),
             "dates_are_gmt": "true",
             "orderby": "modified",
             "order": "asc",
             "per_page": self.settings.page_size,
             "page": page,
         }
+        if window.until is not None:
+            params["modified_before"] = _gmt(window.until)
         response = await api.request("GET", ORDERS_PATH, params=params)
         expect_ok(response)
         orders = parse_json(response.content)
@@ -184,16 +254,35 @@ class WooCommerceConnector(Connector):
         pages = response.headers.get("X-WP-TotalPages", "")
         return [o for o in orders if isinstance(o, dict)], int(pages) if pages.isdigit() else None
 
-    async def _accept(self, order: dict[str, Any]) -> None:
+    async def _accept(self, order: dict[str, Any], trigger: str = "poll") -> Receipt:
         body = dump_json(order)
-        await self.intake.accept(
+        headers = {"Resource": ORDERS_PATH}
+        if trigger != "poll":
+            headers["Trigger"] = trigger
+        return await self.intake.accept(
             RawIn(
                 connector=self.name,
                 channel=self.channel,
                 transport="poll",
                 body=body,
                 received_at=datetime.now(UTC),
-                headers={"Resource": ORDERS_PATH},
+                headers=headers,
                 dedupe_key=dedupe_key(body),
             )
         )
+
+    # tracking push-back ---------------------------------------------------------------------------
+    @property
+    def pushes_tracking(self) -> bool:
+        return self.polls
+
+    async def push_fulfillment(self, order: Order, event: FulfillmentEvent) -> str:
+        """A customer note about the shipment (and the order completed when all of it shipped); the note id."""
+        if not self.polls:
+            raise ApiError(f"connector {self.name} has no API keys: tracking cannot be pushed to WooCommerce")
+        async with self.client() as client:
+            return await _woocommerce_fulfill.push_fulfillment(Api(client), order, event)
+
+
+def _gmt(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")

@@ -144,8 +144,9 @@ class Hub:
     async def ready(self) -> bool:
         return await self.store.ping() and await self.bus.ping()
 
-    async def stop(self) -> None:
-        """Connectors first (no new work), then stages finish the batch in hand, then the relay drains."""
+    async def stop(self, drain: bool = True) -> None:
+        """Connectors first (no new work), then stages finish the batch in hand, then the relay drains
+        (unless `drain` is false: a CLI process that only stored payloads leaves them to the daemon's relay)."""
         for group in (self._tasks, self._stages):
             for task in group:
                 task.cancel()
@@ -154,7 +155,8 @@ class Hub:
                     await task
             group.clear()
         self.mapper.close()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.relay.drain(), 10)
+        if drain:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.relay.drain(), 10)
         await self.bus.close()
         await self.store.close()
