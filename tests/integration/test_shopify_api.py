@@ -346,6 +346,15 @@ async def test_privacy_webhooks_redact_and_export(tmp_path: Path, corpus: Path) 
             personal in bytes(row[0]) for row in history for personal in (b"bob.norman", b"Chestnut", b"Bob Norman")
         )
         assert (await order(client, f"shop:{B_ID}"))["customer"]["email"] == "claire@example.ca"  # untouched
+        # the stored payloads behind Bob's order, and the request itself, are redacted too
+        blobs = await hub.db.read(lambda c: [bytes(r[0]) for r in c.execute("SELECT body FROM raw_blobs")])
+        assert len(blobs) == 3
+        assert not any(b"bob.norman" in blob or b"+557734881234" in blob for blob in blobs)
+        assert sum(b"claire@example.ca" in blob for blob in blobs) == 1
+        bob_payload = next(orjson.loads(blob) for blob in blobs if orjson.loads(blob).get("id") == A_ID)
+        assert bob_payload["total_price"] == bob["total_price"] and bob_payload["line_items"] == bob["line_items"]
+        assert bob_payload["billing_address"]["address1"] is None
+        assert bob_payload["billing_address"]["country_code"] == bob["billing_address"]["country_code"]
 
         # a re-delivery under a new event id is carried out again (nothing left to remove) and recorded
         await post_webhook(client, redact, "customers/redact", "evt-redact-2")
@@ -370,12 +379,14 @@ async def test_privacy_webhooks_redact_and_export(tmp_path: Path, corpus: Path) 
         assert "data_exported" in await timeline(hub, f"shop:{B_ID}")
 
         actions = await hub.db.read(
-            lambda c: c.execute("SELECT action, customer_id, orders FROM privacy_actions ORDER BY id").fetchall()
+            lambda c: c.execute(
+                "SELECT action, customer_id, orders, payloads FROM privacy_actions ORDER BY id"
+            ).fetchall()
         )
-        assert [(a[0], a[1], orjson.loads(a[2])) for a in actions] == [
-            ("redact_customer", "207119551", [f"shop:{A_ID}"]),
-            ("redact_customer", "207119551", [f"shop:{A_ID}"]),
-            ("data_request", "7001", [f"shop:{B_ID}"]),
+        assert [(a[0], a[1], orjson.loads(a[2]), a[3]) for a in actions] == [
+            ("redact_customer", "207119551", [f"shop:{A_ID}"], 2),  # Bob's order and the request
+            ("redact_customer", "207119551", [f"shop:{A_ID}"], 0),  # nothing left to change
+            ("data_request", "7001", [f"shop:{B_ID}"], 0),
         ]
         # the privacy payloads are kept and marked done, not sent to the DLQ
         states = [r[2] for r in await receipts(hub)]

@@ -519,3 +519,19 @@ def test_privacy_webhooks_are_read_and_kept_without_an_order() -> None:
         shop.mapping_for(stored("customers/redact", {}))
     assert shop.mapping_for(stored("refunds/create", {})).name == "shopify-refund"
     assert shop.mapping_for(stored("orders/fulfilled", {})).name == "shopify"
+
+
+@pytest.mark.corpus
+def test_payload_redaction_keeps_money_products_and_ids(corpus: Path) -> None:
+    body = (corpus / "channels" / "shopify" / "shopify_python_api-order.json").read_bytes()
+    redacted = connector().redact_payload(body)
+    assert redacted is not None
+    for personal in (b"bob.norman@hostmail.com", b"Chestnut Street 92", b"Bob", b"555-625-1199", b"Louisville"):
+        assert personal in body and personal not in redacted
+    before, after = json.loads(body)["order"], json.loads(redacted)["order"]
+    assert b'"total_price":"409.94"' in redacted and b'"rate":0.06' in redacted  # written as received
+    assert after["line_items"] == before["line_items"] and after["id"] == before["id"]
+    assert after["customer"]["id"] == before["customer"]["id"]
+    assert after["shipping_address"]["country_code"] == before["shipping_address"]["country_code"]
+    assert set(after["client_details"].values()) == {None}
+    assert connector().redact_payload(b"not json") is None

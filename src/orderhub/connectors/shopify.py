@@ -25,7 +25,7 @@ from orderhub.connectors._poll import PollSettings, every
 from orderhub.connectors._shopify_api import ShopifyApi
 from orderhub.connectors._shopify_fulfill import push_fulfillment
 from orderhub.connectors._shopify_orders import OrdersPoller
-from orderhub.connectors._shopify_privacy import PRIVACY_ACTIONS, privacy_request
+from orderhub.connectors._shopify_privacy import PRIVACY_ACTIONS, privacy_request, redact_payload
 from orderhub.connectors._shopify_webhooks import ORDER_WEBHOOK_TOPICS, PRIVACY_TOPICS, WebhookSubscriptions
 from orderhub.connectors.base import (
     Connector,
@@ -177,6 +177,9 @@ class ShopifyConnector(Connector):
         if raw.transport != "webhook" or topic not in PRIVACY_ACTIONS:
             return None
         return privacy_request(topic, raw.body)
+
+    def redact_payload(self, body: bytes) -> bytes | None:
+        return redact_payload(body)
 
     # API side -----------------------------------------------------------------------------------
     def client(self) -> httpx.AsyncClient:

@@ -4,7 +4,8 @@ carried out on the stored orders of the connector that received them.
 Consumes `raw` in its own group, beside normalize. A payload is looked at only when its connector
 reads privacy requests (`PrivacySource`) and says, from the stored headers, that it may be one; its
 request is then carried out and recorded (`privacy_actions`, keyed by receipt, so a re-delivery does
-nothing twice). Redaction: `store.privacy.redact`. A data request: the customer's orders as a JSON
+nothing twice). Redaction: `store.privacy.redact` on the stored orders, then the stored payloads
+behind them through the connector's `redact_payload`. A data request: the customer's orders as a JSON
 file under `data_dir/exports/`. An unreadable request goes to the DLQ.
 """
 
@@ -42,6 +43,10 @@ class PrivacySource(Protocol):
 
     def privacy_request(self, raw: StoredRaw) -> PrivacyRequest | None:
         """The request the payload makes (None: not one); ValueError when it cannot be read."""
+        ...
+
+    def redact_payload(self, body: bytes) -> bytes | None:
+        """One of its stored payloads without the personal data (None: leave it as it is)."""
         ...
 
 
@@ -97,11 +102,11 @@ class PrivacyStage:
                 await self.bus.publish([dlq_message(raw, f"privacy request: {exc}", None)])
                 continue
             if request is not None:
-                await self.carry_out(raw, request)
+                await self.carry_out(raw, request, source)
                 done += 1
         return done
 
-    async def carry_out(self, raw: StoredRaw, request: PrivacyRequest) -> None:
+    async def carry_out(self, raw: StoredRaw, request: PrivacyRequest, source: PrivacySource) -> None:
         connector, receipt = raw.connector, raw.receipt
         if await self.db.read(lambda conn: privacy.handled(conn, receipt)):
             return
@@ -113,13 +118,25 @@ class PrivacyStage:
             log.info("privacy data exported", connector=connector, receipt=receipt, orders=len(ids), path=str(path))
             return
 
-        def redact(conn: Any) -> list[str]:
+        def redact(conn: Any) -> tuple[list[str], int]:
             ids = privacy.redact(conn, connector, request, receipt)
-            privacy.record(conn, connector, request, receipt, ids)
-            return ids
+            if request.action == "redact_shop":
+                receipts = privacy.connector_receipts(conn, connector)
+            else:
+                receipts = privacy.order_receipts(conn, ids) | {receipt}
+            payloads = privacy.redact_blobs(conn, receipts, source.redact_payload, receipt)
+            privacy.record(conn, connector, request, receipt, ids, payloads=payloads)
+            return ids, payloads
 
-        ids = await self.db.write(redact)
-        log.info("privacy redaction done", connector=connector, receipt=receipt, action=request.action, orders=len(ids))
+        ids, payloads = await self.db.write(redact)
+        log.info(
+            "privacy redaction done",
+            connector=connector,
+            receipt=receipt,
+            action=request.action,
+            orders=len(ids),
+            payloads=payloads,
+        )
 
     def _export(self, connector: str, request: PrivacyRequest, receipt: int, orders: list[dict[str, Any]]) -> Path:
         """Written to a temporary name and renamed, so a half-written export is never mistaken for one."""

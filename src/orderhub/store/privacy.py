@@ -10,14 +10,19 @@ in `bill_to`/`ship_to` the name, company, street lines, city, postal code, phone
 and country stay, for tax and reporting), and the free-text `notes`. `content_hash` is left as it
 was, so a re-delivery of the very payload that was redacted changes nothing.
 
-Not covered here (follow-up): the raw payloads keep their bytes (content-addressed blobs, the
-webhooks and polled orders of that customer), messages already on the bus keep theirs, and a later,
-different payload of a redacted order makes a new revision with the data it carries.
+Raw payloads: when the connector can redact its own payload format, the stored bytes of every
+payload that made or touched a redacted order (and the privacy request itself) are replaced by the
+redacted bytes, in the same transaction, and listed in `redacted_blobs`. Such a blob keeps its
+`sha256:` address, which then names the original content rather than the bytes now kept; a replay
+of it makes orders without the personal data. For `shop/redact` every payload of the connector is
+redacted. Not covered (follow-up): messages already on the bus keep their bytes, and orders named
+by a redaction that arrive later (not yet stored when the request came) are not redacted.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
@@ -29,8 +34,13 @@ SCHEMA = (
     """CREATE TABLE IF NOT EXISTS privacy_actions (
         id INTEGER PRIMARY KEY AUTOINCREMENT, receipt INTEGER NOT NULL UNIQUE, connector TEXT NOT NULL,
         action TEXT NOT NULL, request_id TEXT, shop TEXT, customer_id TEXT, orders TEXT NOT NULL,
-        export_path TEXT, error TEXT, handled_at TEXT NOT NULL)""",
+        payloads INTEGER NOT NULL DEFAULT 0, export_path TEXT, error TEXT, handled_at TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS redacted_blobs (
+        sha256 TEXT PRIMARY KEY, redacted_at TEXT NOT NULL, request_receipt INTEGER NOT NULL)""",
 )
+_CHUNK = 500
+
+Redactor = Callable[[bytes], bytes | None]  # a payload without the personal data; None: cannot tell
 
 _CUSTOMER_FIELDS = ("name", "company", "email", "phone")
 _ADDRESS_FIELDS = ("name", "company", "city", "postal_code", "phone", "email")
@@ -94,6 +104,52 @@ def redact(conn: sqlite3.Connection, connector: str, request: PrivacyRequest, re
     return redacted
 
 
+def order_receipts(conn: sqlite3.Connection, order_ids: list[str]) -> set[int]:
+    """Receipts of the payloads that made or touched these orders (revisions and timeline entries)."""
+    found: set[int] = set()
+    for start in range(0, len(order_ids), _CHUNK):
+        chunk = order_ids[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT receipt FROM order_revisions WHERE order_id IN ({marks})"
+            f" UNION SELECT json_extract(detail, '$.receipt') FROM timeline WHERE order_id IN ({marks})",
+            [*chunk, *chunk],
+        ).fetchall()
+        found.update(int(row[0]) for row in rows if isinstance(row[0], int))
+    return found
+
+
+def connector_receipts(conn: sqlite3.Connection, connector: str) -> set[int]:
+    return {int(row[0]) for row in conn.execute("SELECT id FROM raw_receipts WHERE connector = ?", (connector,))}
+
+
+def redact_blobs(conn: sqlite3.Connection, receipts: Iterable[int], redactor: Redactor, request_receipt: int) -> int:
+    """Replace the stored bytes of these receipts' payloads by their redacted form; how many changed."""
+    ids = sorted(set(receipts))
+    changed = 0
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT DISTINCT b.sha256, b.body FROM raw_receipts r JOIN raw_blobs b USING (sha256)"
+            f" WHERE r.id IN ({marks})",
+            chunk,
+        ).fetchall()
+        for sha256, body in rows:
+            original = bytes(body)
+            redacted = redactor(original)
+            if redacted is None or redacted == original:
+                continue
+            conn.execute("UPDATE raw_blobs SET body = ?, size = ? WHERE sha256 = ?", (redacted, len(redacted), sha256))
+            conn.execute(
+                "INSERT INTO redacted_blobs (sha256, redacted_at, request_receipt) VALUES (?, ?, ?)"
+                " ON CONFLICT(sha256) DO UPDATE SET redacted_at = excluded.redacted_at",
+                (sha256, now_text(), request_receipt),
+            )
+            changed += 1
+    return changed
+
+
 def record(
     conn: sqlite3.Connection,
     connector: str,
@@ -102,11 +158,12 @@ def record(
     orders: list[str],
     export_path: str | None = None,
     error: str | None = None,
+    payloads: int = 0,
 ) -> None:
     """What was done for one request (its receipt makes a re-delivered request a no-op)."""
     conn.execute(
         "INSERT INTO privacy_actions (receipt, connector, action, request_id, shop, customer_id, orders,"
-        " export_path, error, handled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " payloads, export_path, error, handled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             receipt,
             connector,
@@ -115,6 +172,7 @@ def record(
             request.shop,
             request.customer_id,
             orjson.dumps(orders).decode(),
+            payloads,
             export_path,
             error,
             now_text(),
