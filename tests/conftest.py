@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.services.kafka"]
+pytest_plugins = ["tests.services.kafka", "tests.services.sftp"]
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("ORDERHUB_CORPUS", ROOT.parent / "shared" / "corpus")).resolve()

@@ -282,6 +282,15 @@ def is_temporary(name: str) -> bool:
     return name.startswith(".") or name.endswith((".part", ".tmp", ".filepart"))
 
 
+def free_path(target: Path) -> Path:
+    """`target`, or `target` with a counter before its suffix when that name is taken."""
+    candidate, counter = target, 1
+    while candidate.exists():
+        candidate = target.with_name(f"{target.stem}.{counter}{target.suffix}")
+        counter += 1
+    return candidate
+
+
 def with_newline(report: str) -> str:
     return report if report.endswith("\n") else report + "\n"
 

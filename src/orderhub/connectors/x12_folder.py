@@ -26,6 +26,7 @@ from orderhub.connectors._x12_intake import (
     X12Exchange,
     X12ExchangeSettings,
     check_outbound_name,
+    free_path,
     is_temporary,
     with_newline,
 )
@@ -93,7 +94,7 @@ class X12FolderConnector(X12Exchange):
         if outcome.kind == "ingested":
             archive = self.folder("archive")
             archive.mkdir(parents=True, exist_ok=True)
-            file.replace(_free(archive / outcome.kept_name(file.name)))
+            file.replace(free_path(archive / outcome.kept_name(file.name)))
         else:
             self._move_with_report(file, self.folder("error") / outcome.kept_name(file.name), outcome.report)
         self.log_outcome(file.name, outcome)
@@ -118,15 +119,6 @@ class X12FolderConnector(X12Exchange):
 
     def _move_with_report(self, file: Path, target: Path, report: str) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target = _free(target)
+        target = free_path(target)
         file.replace(target)
         target.with_name(target.name + ".error.txt").write_text(with_newline(report), encoding="utf-8")
-
-
-def _free(target: Path) -> Path:
-    """`target`, or `target` with a counter before its suffix when that name is taken."""
-    candidate, counter = target, 1
-    while candidate.exists():
-        candidate = target.with_name(f"{target.stem}.{counter}{target.suffix}")
-        counter += 1
-    return candidate

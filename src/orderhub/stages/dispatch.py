@@ -1,5 +1,8 @@
 """Outbound documents (X12 acknowledgments, later 855/856/810) delivered by the connector that
-exchanges with the partner: the `outbound` topic's `connector` header names it.
+exchanges with the partner: the `outbound` topic's `connector` header names it. A connector that
+delivers over the network has `async deliver(filename, data)`, awaited here; a folder connector has a
+blocking `write_outbound(filename, data)`, run in a thread. A delivery that fails raises: the stage is
+restarted and the uncommitted documents are delivered again.
 
 At-least-once: offsets are committed after delivery, and a re-delivered document is written again
 under the same file name, which replaces it with the same bytes.
@@ -32,8 +35,10 @@ class DispatchStage:
                 for message in messages:
                     headers = {name: value.decode() for name, value in message.headers}
                     name, filename = headers.get("connector", ""), headers.get("filename", "")
-                    deliver = getattr(self.connectors.get(name), "write_outbound", None)
-                    if deliver is None or not filename:
+                    connector = self.connectors.get(name)
+                    deliver = getattr(connector, "deliver", None)  # async: a transport over the network
+                    write = getattr(connector, "write_outbound", None)  # blocking: a local folder
+                    if (deliver is None and write is None) or not filename:
                         log.error(
                             "outbound document has no connector to deliver it; kept on the outbound topic",
                             connector=name,
@@ -41,7 +46,10 @@ class DispatchStage:
                             offset=message.offset,
                         )
                         continue
-                    path = await asyncio.to_thread(deliver, filename, message.value)
+                    if deliver is not None:
+                        path = await deliver(filename, message.value)
+                    elif write is not None:
+                        path = await asyncio.to_thread(write, filename, message.value)
                     log.info("outbound document delivered", connector=name, filename=filename, path=str(path))
                 await subscription.commit(messages)
         finally:
