@@ -369,9 +369,10 @@ async def test_privacy_webhooks_redact_and_export(tmp_path: Path, corpus: Path) 
         exports = hub.config.data_dir / "exports"
 
         async def exported() -> list[Path]:
-            return sorted(exports.glob("*.json")) if exports.is_dir() else []
+            return sorted(exports.rglob("*.json")) if exports.is_dir() else []
 
         [path] = await eventually(exported, "the export file")
+        assert path.parent == exports / "shop"
         document = orjson.loads(path.read_bytes())
         assert document["data_request_id"] == "9999"
         assert [o["id"] for o in document["orders"]] == [f"shop:{B_ID}"]
@@ -391,6 +392,23 @@ async def test_privacy_webhooks_redact_and_export(tmp_path: Path, corpus: Path) 
         # the privacy payloads are kept and marked done, not sent to the DLQ
         states = [r[2] for r in await receipts(hub)]
         assert states == ["done"] * 5
+
+        # shop/redact (the app was uninstalled): every order and payload of the connector
+        await post_webhook(client, {"shop_id": 954889, "shop_domain": "acme.myshopify.com"}, "shop/redact", "evt-shop")
+
+        async def claire_redacted() -> bool:
+            return "redacted" in await timeline(hub, f"shop:{B_ID}")
+
+        await eventually(claire_redacted, "the shop redaction")
+        assert (await order(client, f"shop:{B_ID}"))["customer"]["email"] is None
+        blobs = await hub.db.read(lambda c: [bytes(r[0]) for r in c.execute("SELECT body FROM raw_blobs")])
+        assert not any(b"claire@example.ca" in blob or b"Tremblay" in blob for blob in blobs)
+        assert (await order(client, f"shop:{A_ID}"))["totals"] == before["totals"]
+
+        async def export_removed() -> bool:
+            return not path.exists()
+
+        await eventually(export_removed, "the export gone with the shop's data")
 
 
 async def test_a_refunds_create_webhook_lands_on_its_order(tmp_path: Path, corpus: Path) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import copy
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 import orjson
 
 from orderhub.model.events import PrivacyRequest
+from orderhub.store.exports import remove_exports, write_export
 from orderhub.store.privacy import matching_orders, redact_order
 
 
@@ -82,3 +84,18 @@ def test_requests_match_by_order_customer_id_or_email_within_the_connector() -> 
     assert ids(PrivacyRequest("data_request", order_ids=("3",))) == ["shop:3"]
     assert ids(PrivacyRequest("redact_customer", customer_id="nobody")) == []
     assert ids(PrivacyRequest("redact_shop")) == ["shop:1", "shop:2", "shop:3"]
+
+
+def test_exports_live_per_connector_and_go_with_a_redaction(tmp_path: Path) -> None:
+    ana = PrivacyRequest("data_request", request_id="r1", customer_id="70", customer_email="ana@example.com.br")
+    bruno = PrivacyRequest("data_request", request_id="r2", customer_id="7001")
+    first = write_export(tmp_path, "shop", ana, 5, [canonical("1", "70", "ana@example.com.br")])
+    second = write_export(tmp_path, "shop", bruno, 6, [])
+    other = write_export(tmp_path, "..", ana, 7, [])  # a name that would climb out stays inside
+    assert first == tmp_path / "shop" / "70-5.json" and other.parent == tmp_path / "_"
+    assert orjson.loads(first.read_bytes())["orders"][0]["customer"]["email"] == "ana@example.com.br"
+    assert not list(tmp_path.rglob("*.part"))
+    assert remove_exports(tmp_path, "shop", "70") == [first]
+    assert second.exists() and other.exists()
+    assert remove_exports(tmp_path, "shop", None) == [second]
+    assert remove_exports(tmp_path, "nowhere", None) == []

@@ -6,16 +6,15 @@ reads privacy requests (`PrivacySource`) and says, from the stored headers, that
 request is then carried out and recorded (`privacy_actions`, keyed by receipt, so a re-delivery does
 nothing twice). Redaction: `store.privacy.redact` on the stored orders, then the stored payloads
 behind them through the connector's `redact_payload`. A data request: the customer's orders as a JSON
-file under `data_dir/exports/`. An unreadable request goes to the DLQ.
+file under `data_dir/exports/` (`store.exports`), removed again by a later redaction of that customer
+or of the shop. An unreadable request goes to the DLQ.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -28,6 +27,7 @@ from orderhub.model.events import PrivacyRequest
 from orderhub.stages.normalize import dlq_message
 from orderhub.store import privacy
 from orderhub.store.base import Store, StoredRaw
+from orderhub.store.exports import remove_exports, write_export
 
 log = structlog.get_logger("orderhub.stages.privacy")
 
@@ -112,7 +112,7 @@ class PrivacyStage:
             return
         if request.action == "data_request":
             orders = await self.db.read(lambda conn: privacy.matching_orders(conn, connector, request))
-            path = await asyncio.to_thread(self._export, connector, request, receipt, orders)
+            path = await asyncio.to_thread(write_export, self.exports, connector, request, receipt, orders)
             ids = [str(o["id"]) for o in orders]
             await self.db.write(lambda conn: privacy.record_export(conn, connector, request, receipt, ids, str(path)))
             log.info("privacy data exported", connector=connector, receipt=receipt, orders=len(ids), path=str(path))
@@ -129,6 +129,9 @@ class PrivacyStage:
             return ids, payloads
 
         ids, payloads = await self.db.write(redact)
+        customer = None if request.action == "redact_shop" else request.customer_id
+        if request.action == "redact_shop" or customer is not None:
+            await asyncio.to_thread(remove_exports, self.exports, connector, customer)
         log.info(
             "privacy redaction done",
             connector=connector,
@@ -137,22 +140,3 @@ class PrivacyStage:
             orders=len(ids),
             payloads=payloads,
         )
-
-    def _export(self, connector: str, request: PrivacyRequest, receipt: int, orders: list[dict[str, Any]]) -> Path:
-        """Written to a temporary name and renamed, so a half-written export is never mistaken for one."""
-        self.exports.mkdir(parents=True, exist_ok=True)
-        who = _UNSAFE.sub("_", request.customer_id or request.request_id or "customer")
-        path = self.exports / f"{_UNSAFE.sub('_', connector)}-{who}-{receipt}.json"
-        document = {
-            "connector": connector,
-            "shop": request.shop,
-            "data_request_id": request.request_id,
-            "customer": {"id": request.customer_id, "email": request.customer_email, "phone": request.customer_phone},
-            "orders_requested": list(request.order_ids),
-            "exported_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-            "orders": orders,
-        }
-        partial = path.with_suffix(".json.part")
-        partial.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
-        os.replace(partial, path)
-        return path
