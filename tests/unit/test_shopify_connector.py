@@ -123,6 +123,8 @@ def test_settings_require_a_webhook_url_to_manage_subscriptions_and_a_recent_ver
         connector(shop="acme.example.com")
     with pytest.raises(ValidationError, match="https://"):
         connector(webhook_url="http://hub.example.test/webhooks/shop")
+    with pytest.raises(ValidationError, match=r"not Shopify webhook topics .*: ORDERS_CREATE"):
+        connector(webhook_topics=["orders/create", "ORDERS_CREATE"])
     with pytest.raises(ValidationError, match="access_token needs shop"):
         connector(shop=None)
     assert connector().settings.api_base == BASE

@@ -65,6 +65,7 @@ _KEPT_HEADERS = (
 )
 _SHOP = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
 _VERSION = re.compile(r"(\d{4})-(01|04|07|10)|unstable")
+_TOPIC = re.compile(r"[a-z_]+/[a-z_]+")
 
 
 class ShopifySettings(PollSettings):
@@ -98,6 +99,14 @@ class ShopifySettings(PollSettings):
         if value is not None and not value.startswith("https://"):
             raise ValueError("must be an https:// address (Shopify delivers webhooks over HTTPS only)")
         return value
+
+    @field_validator("webhook_topics")
+    @classmethod
+    def _topics(cls, value: list[str]) -> list[str]:
+        wrong = [topic for topic in value if not _TOPIC.fullmatch(topic)]
+        if wrong:
+            raise ValueError(f"not Shopify webhook topics (like orders/create): {', '.join(wrong)}")
+        return list(dict.fromkeys(value))
 
     @field_validator("api_version")
     @classmethod
