@@ -100,6 +100,11 @@ async def wait_for(check: Callable[[], Awaitable[bool]], what: str, seconds: flo
     raise AssertionError(f"{what} did not happen within {seconds} s")
 
 
+def delivered(server: SftpServer) -> list[str]:
+    """What the partner picks up from the outbox: not the hidden temporary of an upload in progress."""
+    return [name for name in server.files("outbox") if not name.startswith(".")]
+
+
 def local_names(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
 
@@ -235,6 +240,40 @@ async def test_the_file_stays_on_the_server_when_the_store_cannot_write(
     assert sftp_server.renames_from("inbox") == []
 
 
+async def test_a_file_whose_move_failed_is_moved_later_and_not_stored_again(
+    hub: Hub, sftp_server: SftpServer, corpus: Path
+) -> None:
+    connector = edi(hub)
+    await upload(sftp_server, "po.edi", corpus_850(corpus, "oop_aojuk.txt"))
+
+    def refuse(old: str, new: str) -> None:
+        raise asyncssh.SFTPPermissionDenied("the archive is read-only for now")
+
+    sftp_server.on_rename = refuse
+    with pytest.raises(asyncssh.SFTPPermissionDenied):
+        await connector.scan_once()
+    assert sftp_server.files("inbox") == ["po.edi"]
+    assert len(await stored(hub)) == 1
+
+    sftp_server.on_rename = None
+    assert await connector.scan_once() == 1
+    [raw] = await stored(hub)  # the move is done now, without storing the file a second time
+    assert sftp_server.files("inbox") == []
+    assert sftp_server.files("archive") == [f"{raw.receipt:08d}-po.edi"]
+
+
+async def test_missing_remote_archive_and_error_folders_are_created(
+    hub: Hub, sftp_server: SftpServer, corpus: Path
+) -> None:
+    (sftp_server.root / "archive").rmdir()
+    (sftp_server.root / "error").rmdir()
+    await upload(sftp_server, "po.edi", corpus_850(corpus, "oop_aojuk.txt"))
+    await upload(sftp_server, "gozer.txt", corpus_850(corpus, "gozer_walmart_vics.txt"))
+    assert await edi(hub).scan_once() == 2
+    assert len(sftp_server.files("archive")) == 1
+    assert sftp_server.files("error") == ["gozer.txt"]
+
+
 async def test_outbound_documents_appear_whole_under_their_final_name(hub: Hub, sftp_server: SftpServer) -> None:
     connector = edi(hub)
     assert await connector.deliver("acme-997-000000001.x12", b"ISA*first~") == "outbox/acme-997-000000001.x12"
@@ -344,7 +383,7 @@ async def test_the_whole_hub_makes_the_partners_order_and_uploads_its_997(
             return await hub.store.get_order("vics-buyer:08292233294") is not None
 
         async def acknowledged() -> bool:
-            return len(sftp_server.files("outbox")) == 1
+            return len(delivered(sftp_server)) == 1
 
         await wait_for(ordered, "the order")
         await wait_for(acknowledged, "the 997")
@@ -355,7 +394,7 @@ async def test_the_whole_hub_makes_the_partners_order_and_uploads_its_997(
         [archived] = sftp_server.files("archive")
         assert (sftp_server.root / "archive" / archived).read_bytes() == body
 
-        [name] = sftp_server.files("outbox")
+        [name] = delivered(sftp_server)
         segments = (sftp_server.root / "outbox" / name).read_text().strip().split("~")
         assert segments[0].endswith("*U*00401*000001000*0*P*>")
         assert [s.strip() for s in segments[3:8]] == [
@@ -393,10 +432,10 @@ async def test_a_997_that_cannot_be_uploaded_stays_queued_until_it_can(
             (sftp_server.root / "outbox").mkdir()
 
             async def acknowledged() -> bool:
-                return len(sftp_server.files("outbox")) == 1
+                return len(delivered(sftp_server)) == 1
 
             await wait_for(acknowledged, "the 997 once the outbox is there")
-        [name] = sftp_server.files("outbox")
+        [name] = delivered(sftp_server)
         assert name.startswith("vics-buyer-") and name.endswith(".x12")
     finally:
         await hub.stop()

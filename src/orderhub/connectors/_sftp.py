@@ -27,6 +27,7 @@ log = structlog.get_logger("orderhub.connectors.sftp")
 
 # what a lost or refused connection raises: the session is given up and made again
 NETWORK_ERRORS: tuple[type[BaseException], ...] = (OSError, asyncssh.Error, TimeoutError)
+_warned_insecure: set[str] = set()  # connectors told once per process that the host key is not checked
 
 
 class SftpAccess(BaseModel):
@@ -77,7 +78,8 @@ async def sftp_session(access: SftpAccess, base_dir: Path, connector: str) -> As
     }
     if access.known_hosts is not None and not access.insecure_skip_host_key_check:
         options["known_hosts"] = str(local_path(access.known_hosts, base_dir))
-    else:
+    elif connector not in _warned_insecure:
+        _warned_insecure.add(connector)
         log.warning(
             "sftp host key not checked (insecure_skip_host_key_check): anyone on the path can pose as the server",
             connector=connector,

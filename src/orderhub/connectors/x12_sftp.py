@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import os
 import posixpath
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -60,6 +61,7 @@ from orderhub.connectors._x12_intake import (
     is_temporary,
     with_newline,
 )
+from orderhub.connectors.base import ConnectorSettings, Intake
 
 log = structlog.get_logger("orderhub.connectors.x12_sftp")
 
@@ -68,6 +70,20 @@ DELIVERY_ATTEMPTS = 3  # then the dispatch stage gives up for now and is restart
 
 class LocalKeepError(RuntimeError):
     """The local error folder cannot take a file; the remote file stays in the inbox."""
+
+
+class RemoteFolderError(RuntimeError):
+    """A remote archive or error folder is missing and cannot be made; nothing is taken until it is there."""
+
+
+@dataclass(frozen=True)
+class _Unmoved:
+    """A file taken in whose move out of the inbox has not happened yet."""
+
+    stamp: tuple[int | None, int | None]  # its size and modification time when it was taken
+    folder: str | None
+    kept: str
+    outcome: Outcome
 
 
 class X12SftpSettings(X12ExchangeSettings, SftpAccess):
@@ -105,6 +121,10 @@ class X12SftpConnector(X12Exchange):
     retry_hint: ClassVar[str] = "upload the file into the remote inbox again"
 
     settings: X12SftpSettings
+
+    def __init__(self, settings: ConnectorSettings, intake: Intake, base_dir: Path) -> None:
+        super().__init__(settings, intake, base_dir)
+        self._unmoved: dict[str, _Unmoved] = {}
 
     def error_folder(self) -> Path:
         return local_path(self.settings.error, self.base_dir)
@@ -166,6 +186,7 @@ class X12SftpConnector(X12Exchange):
 
     async def _scan(self, sftp: asyncssh.SFTPClient) -> int:
         s = self.settings
+        await self._prepare(sftp)
         async with asyncio.timeout(s.timeout):
             entries = await sftp.readdir(s.remote_inbox)
         taken = 0
@@ -173,10 +194,16 @@ class X12SftpConnector(X12Exchange):
             name = str(entry.filename)
             if is_temporary(name) or entry.attrs.type != asyncssh.FILEXFER_TYPE_REGULAR:
                 continue
+            path = posixpath.join(s.remote_inbox, name)
+            unmoved = self._unmoved.pop(name, None)
+            if unmoved is not None and unmoved.stamp == (entry.attrs.size, entry.attrs.mtime):
+                # stored (or kept) already, but the move failed: only the move is tried again
+                await self._finish(sftp, path, name, unmoved)
+                taken += 1
+                continue
             if entry.attrs.size is not None and entry.attrs.size > s.max_file_bytes:
                 self._too_large(name, entry.attrs.size)
                 continue
-            path = posixpath.join(s.remote_inbox, name)
             try:
                 body = await download(sftp, path, s.max_file_bytes, s.timeout)
             except asyncssh.SFTPNoSuchFile:  # taken away meanwhile (the partner, another poller)
@@ -187,24 +214,46 @@ class X12SftpConnector(X12Exchange):
             if body is None:
                 self._too_large(name, None)
                 continue
-            await self._take(sftp, path, name, body)
+            await self._take(sftp, path, name, body, (entry.attrs.size, entry.attrs.mtime))
             taken += 1
         return taken
 
-    async def _take(self, sftp: asyncssh.SFTPClient, path: str, name: str, body: bytes) -> None:
+    async def _take(
+        self, sftp: asyncssh.SFTPClient, path: str, name: str, body: bytes, stamp: tuple[int | None, int | None]
+    ) -> None:
         outcome = await self.take_in(name, body)
         # the bytes are durable now (or kept locally below); only then does the file leave the inbox
         s = self.settings
         kept = outcome.kept_name(name)
         if outcome.kind == "ingested":
-            await self._leave_inbox(sftp, path, s.remote_archive, kept)
+            folder = s.remote_archive
         else:
+            folder = s.remote_error
             try:
                 await asyncio.to_thread(self._keep_locally, kept, body, outcome)
             except OSError as exc:  # a local disk problem, not the server's: the supervisor restarts the loop
                 raise LocalKeepError(f"cannot keep {name} in {self.error_folder()}: {exc}") from exc
-            await self._leave_inbox(sftp, path, s.remote_error, kept)
-        self.log_outcome(name, outcome)
+        await self._finish(sftp, path, name, _Unmoved(stamp, folder, kept, outcome))
+
+    async def _finish(self, sftp: asyncssh.SFTPClient, path: str, name: str, unmoved: _Unmoved) -> None:
+        """Move the file out of the inbox; remembered until that is done, so it is not stored once more."""
+        self._unmoved[name] = unmoved
+        await self._leave_inbox(sftp, path, unmoved.folder, unmoved.kept)
+        del self._unmoved[name]
+        self.log_outcome(name, unmoved.outcome)
+
+    async def _prepare(self, sftp: asyncssh.SFTPClient) -> None:
+        """The remote archive and error folders exist before any file is taken (created when missing)."""
+        for folder in (self.settings.remote_archive, self.settings.remote_error):
+            if folder is None:
+                continue
+            try:
+                async with asyncio.timeout(self.settings.timeout):
+                    await sftp.makedirs(folder, exist_ok=True)
+            except (asyncssh.SFTPConnectionLost, asyncssh.SFTPNoConnection):
+                raise  # the session is gone: made again, not a folder problem
+            except asyncssh.SFTPError as exc:
+                raise RemoteFolderError(f"cannot create the remote folder {folder!r}: {exc}") from exc
 
     async def _leave_inbox(self, sftp: asyncssh.SFTPClient, path: str, folder: str | None, name: str) -> None:
         if folder is None:
