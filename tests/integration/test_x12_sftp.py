@@ -44,6 +44,7 @@ def write_sftp_setup(root: Path, server: SftpServer, **overrides: Any) -> Path:
         "error": "../edi/error",
         "poll_interval": 0.05,
         "reconnect_max_seconds": 0.2,
+        "settle_seconds": 0,
         "connect_timeout": 10,
         "timeout": 10,
     }
@@ -157,6 +158,29 @@ async def test_files_still_being_uploaded_and_folders_are_left_alone(
     assert await edi(hub).scan_once() == 0
     assert sftp_server.files("inbox") == [".po.edi", "po.edi.part", "po.edi.tmp", "sub"]
     assert await stored(hub) == []
+
+
+async def test_a_file_is_taken_only_once_it_stopped_changing(
+    tmp_path: Path, sftp_server: SftpServer, corpus: Path
+) -> None:
+    hub = Hub(load_config(write_sftp_setup(tmp_path, sftp_server, settle_seconds=0.2)))
+    await hub.start(stages=False, connectors=False)
+    try:
+        connector = edi(hub)
+        body = corpus_850(corpus, "nodex12_vics.edi")
+        await upload(sftp_server, "po.edi", body[:100])  # the partner writes under the final name
+        assert await connector.scan_once() == 0  # first seen: not settled yet
+        await asyncio.sleep(0.3)
+        await upload(sftp_server, "po.edi", body)  # still growing when listed again
+        assert await connector.scan_once() == 0
+        assert sftp_server.files("inbox") == ["po.edi"]
+        assert await stored(hub) == []
+        await asyncio.sleep(0.3)
+        assert await connector.scan_once() == 1  # unchanged since the last listing, long enough
+        [raw] = await stored(hub)
+        assert raw.body == body
+    finally:
+        await hub.stop()
 
 
 async def test_without_a_remote_archive_a_stored_file_is_deleted(

@@ -1,7 +1,10 @@
 """An X12 exchange on a trading partner's (or our own) SFTP server: files in `remote_inbox`, ours to `remote_outbox`.
 
-Each poll lists `remote_inbox` and downloads every file into memory (temporary names such as `.part`,
-`.tmp` and dot files are left alone, as are files over `max_file_bytes`). A file is judged exactly as
+Each poll lists `remote_inbox` and downloads every settled file into memory. Temporary names such as
+`.part`, `.tmp` and dot files are left alone, as are files over `max_file_bytes`. A partner that
+uploads under the final name is still writing while the size or modification time changes: a file
+is settled once a listing at least `settle_seconds` after the first one that showed it still shows
+the same size and time (our clock only, so the server's may be wrong). A file is judged exactly as
 the `x12-folder` connector judges it (see `_x12_intake`). Only after the hub has stored it does the
 remote file leave the inbox: into `remote_archive`, or deleted when there is none.
 
@@ -25,6 +28,7 @@ import asyncio
 import contextlib
 import os
 import posixpath
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -76,11 +80,14 @@ class RemoteFolderError(RuntimeError):
     """A remote archive or error folder is missing and cannot be made; nothing is taken until it is there."""
 
 
+Stamp = tuple[int | None, int | None]  # a remote file's size and modification time
+
+
 @dataclass(frozen=True)
 class _Unmoved:
     """A file taken in whose move out of the inbox has not happened yet."""
 
-    stamp: tuple[int | None, int | None]  # its size and modification time when it was taken
+    stamp: Stamp  # its size and modification time when it was taken
     folder: str | None
     kept: str
     outcome: Outcome
@@ -94,6 +101,7 @@ class X12SftpSettings(X12ExchangeSettings, SftpAccess):
     error: Path  # local: copies of files not ingested, with a report each
     poll_interval: float = Field(30.0, gt=0)
     max_file_bytes: int = Field(64 * 1024 * 1024, gt=0)
+    settle_seconds: float = Field(5.0, ge=0)  # 0: a file is taken at its first listing
     reconnect_max_seconds: float = Field(60.0, gt=0)
 
     @field_validator("remote_inbox", "remote_archive", "remote_error", "remote_outbox")
@@ -125,6 +133,7 @@ class X12SftpConnector(X12Exchange):
     def __init__(self, settings: ConnectorSettings, intake: Intake, base_dir: Path) -> None:
         super().__init__(settings, intake, base_dir)
         self._unmoved: dict[str, _Unmoved] = {}
+        self._seen: dict[str, tuple[Stamp, float]] = {}  # each listed file's stamp, and since when it has not changed
 
     def error_folder(self) -> Path:
         return local_path(self.settings.error, self.base_dir)
@@ -189,17 +198,23 @@ class X12SftpConnector(X12Exchange):
         await self._prepare(sftp)
         async with asyncio.timeout(s.timeout):
             entries = await sftp.readdir(s.remote_inbox)
+        now = time.monotonic()
+        listed: set[str] = set()
         taken = 0
         for entry in sorted(entries, key=lambda e: str(e.filename)):
             name = str(entry.filename)
             if is_temporary(name) or entry.attrs.type != asyncssh.FILEXFER_TYPE_REGULAR:
                 continue
             path = posixpath.join(s.remote_inbox, name)
+            stamp: Stamp = (entry.attrs.size, entry.attrs.mtime)
+            listed.add(name)
             unmoved = self._unmoved.pop(name, None)
-            if unmoved is not None and unmoved.stamp == (entry.attrs.size, entry.attrs.mtime):
+            if unmoved is not None and unmoved.stamp == stamp:
                 # stored (or kept) already, but the move failed: only the move is tried again
                 await self._finish(sftp, path, name, unmoved)
                 taken += 1
+                continue
+            if not self._settled(name, stamp, now):
                 continue
             if entry.attrs.size is not None and entry.attrs.size > s.max_file_bytes:
                 self._too_large(name, entry.attrs.size)
@@ -214,13 +229,24 @@ class X12SftpConnector(X12Exchange):
             if body is None:
                 self._too_large(name, None)
                 continue
-            await self._take(sftp, path, name, body, (entry.attrs.size, entry.attrs.mtime))
+            await self._take(sftp, path, name, body, stamp)
+            self._seen.pop(name, None)  # a new file under this name settles afresh
             taken += 1
+        for gone in self._seen.keys() - listed:  # taken, or removed by someone else
+            del self._seen[gone]
         return taken
 
-    async def _take(
-        self, sftp: asyncssh.SFTPClient, path: str, name: str, body: bytes, stamp: tuple[int | None, int | None]
-    ) -> None:
+    def _settled(self, name: str, stamp: Stamp, now: float) -> bool:
+        """Unchanged since a listing at least `settle_seconds` ago (always, when that is 0)."""
+        if self.settings.settle_seconds == 0:
+            return True
+        seen = self._seen.get(name)
+        if seen is None or seen[0] != stamp:
+            self._seen[name] = (stamp, now)
+            return False
+        return now - seen[1] >= self.settings.settle_seconds
+
+    async def _take(self, sftp: asyncssh.SFTPClient, path: str, name: str, body: bytes, stamp: Stamp) -> None:
         outcome = await self.take_in(name, body)
         # the bytes are durable now (or kept locally below); only then does the file leave the inbox
         s = self.settings
