@@ -537,3 +537,27 @@ def test_payload_redaction_keeps_money_products_and_ids(corpus: Path) -> None:
     assert after["shipping_address"]["country_code"] == before["shipping_address"]["country_code"]
     assert set(after["client_details"].values()) == {None}
     assert connector().redact_payload(b"not json") is None
+
+
+@respx.mock
+async def test_an_order_version_read_once_is_not_read_again_for_the_overlap(waits: list[float]) -> None:
+    page = [("101", "2026-11-02T10:00:00Z")]
+    respx.post(GRAPHQL).mock(
+        side_effect=[
+            orders_page(page, None),
+            orders_page(page, None),
+            orders_page([("101", "2026-11-02T12:00:00Z")], None),
+        ]
+    )
+    order = respx.get(f"{BASE}/admin/api/2025-01/orders/101.json").mock(return_value=rest("101"))
+    intake = RecordingIntake()
+    shop = connector(intake)
+    poller = shop.poller()
+    async with shop.client() as client:
+        api = ShopifyApi(Api(client), "2025-01")
+        assert [await poller.poll_once(api) for _ in range(3)] == [1, 0, 1]  # the third one is a new version
+    assert order.call_count == 2
+    assert [raw.dedupe_key for raw in intake.accepted] == [
+        "poll:101:2026-11-02T10:00:00Z",
+        "poll:101:2026-11-02T12:00:00Z",
+    ]

@@ -5,7 +5,9 @@ the overlap>'`, gives the ids and change times page by page. Each order is then 
 `GET /admin/api/{version}/orders/{id}.json`, whose body is stored as received: it is the REST order
 shape the built-in Shopify mapping (and the orders/* webhooks) use, so nothing is converted here and
 a polled order maps exactly like a webhook one. The cursor (the newest `updatedAt` taken in) is saved
-after each page, once every order of the page is durable. `orderhub backfill` reads an explicit
+after each page, once every order of the page is durable. An order version this process took in
+already (the overlap reads it again) is not read again; after a restart the store's dedupe key
+(order id + updatedAt) catches it. `orderhub backfill` reads an explicit
 window the same way (`updated_at:>'since' AND updated_at:<'until'`) and leaves the cursor alone.
 """
 
@@ -23,6 +25,8 @@ from orderhub.connectors.base import Intake
 from orderhub.store.base import RawIn, Receipt
 
 log = structlog.get_logger("orderhub.connectors.shopify")
+
+_REMEMBERED = 10_000  # order versions remembered, so the overlap does not read them again
 
 ORDERS_QUERY = """
 query UpdatedOrders($first: Int!, $after: String, $query: String!) {
@@ -64,6 +68,7 @@ class OrdersPoller:
         self.cursor = Cursor(intake, connector, start_from)
         self.overlap_seconds = overlap_seconds
         self.page_size = page_size
+        self._taken: dict[str, str] = {}  # order id -> updatedAt last taken in by this process
 
     async def poll_once(self, shop: ShopifyApi) -> int:
         """Take in every order updated since the cursor (less the overlap); returns how many were stored."""
@@ -108,6 +113,8 @@ class OrdersPoller:
             after = str(page["endCursor"])
 
     async def _take(self, shop: ShopifyApi, order_id: str, updated_at: str, trigger: str = "poll") -> Receipt | None:
+        if self._taken.get(order_id) == updated_at:
+            return None  # listed again only because of the overlap: this version is durable already
         body = await shop.rest_order(order_id)
         if body is None:  # deleted between the list and the read: nothing to take in
             log.info("order gone before it was read", connector=self.connector, order=order_id)
@@ -118,7 +125,7 @@ class OrdersPoller:
         }
         if trigger != "poll":
             headers["Trigger"] = trigger
-        return await self.intake.accept(
+        receipt = await self.intake.accept(
             RawIn(
                 connector=self.connector,
                 channel=self.channel,
@@ -129,6 +136,11 @@ class OrdersPoller:
                 dedupe_key=poll_dedupe_key(order_id, updated_at),
             )
         )
+        self._taken.pop(order_id, None)
+        self._taken[order_id] = updated_at
+        if len(self._taken) > _REMEMBERED:
+            del self._taken[next(iter(self._taken))]  # the least recently taken
+        return receipt
 
 
 def _connection(data: dict[str, Any]) -> dict[str, Any]:
