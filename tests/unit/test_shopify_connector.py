@@ -6,6 +6,7 @@ GraphQL answers here are written for these tests, in the shape Shopify documents
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -209,6 +210,16 @@ def test_bucket_arithmetic() -> None:
     assert bucket.wait_for(30.0, now=10.0) == 0.0
     assert bucket.wait_for(500.0, now=0.0) == 18.0  # never more than the bucket holds
     assert rest_wait("39/40") == 1.5 and rest_wait("10/40") == 0.0 and rest_wait(None) == 0.0
+
+
+async def test_a_query_not_sent_yet_waits_for_the_dearest_cost_seen() -> None:
+    async with httpx.AsyncClient() as client:
+        shop = ShopifyApi(Api(client), "2025-01")
+        assert shop.wait_before("query A { a }") == 0.0  # nothing known yet
+        shop.bucket = Bucket(available=0.0, maximum=1000.0, restore_rate=50.0, at=asyncio.get_running_loop().time())
+        shop._costs = {"query A { a }": 100.0, "query B { b }": 10.0}
+        assert shop.wait_before("query B { b }") == pytest.approx(0.2, abs=0.05)
+        assert shop.wait_before("query C { c }") == pytest.approx(2.0, abs=0.05)
 
 
 @respx.mock

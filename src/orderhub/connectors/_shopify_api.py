@@ -97,7 +97,8 @@ class ShopifyApi:
 
     def wait_before(self, query: str) -> float:
         """How long to wait before sending `query`, from its last cost and the bucket's last status."""
-        cost = self._costs.get(query)
+        # a query not sent yet is expected to cost what the dearest one seen so far did
+        cost = self._costs.get(query, max(self._costs.values(), default=None))
         if cost is None or self.bucket is None:
             return 0.0
         return self.bucket.wait_for(cost, self._now())
