@@ -428,6 +428,7 @@ async def test_the_whole_hub_makes_the_partners_order_and_uploads_its_997(
             "AK5*A",
             "AK9*A*1*1*1",
         ]
+        assert sftp_server.log.sessions == 2  # the partner's upload and our polling session, which took the 997
         # uploaded under a temporary name and renamed: the partner never sees a partial 997
         assert f"outbox/{name}" not in sftp_server.log.writes
         assert (next(w for w in sftp_server.log.writes if w.startswith("outbox/")), f"outbox/{name}") in (
@@ -505,6 +506,9 @@ async def test_skipping_the_host_key_check_is_allowed_only_when_asked_and_warned
     with pytest.raises(ConfigErrors) as caught:
         Hub(load_config(write_sftp_setup(tmp_path / "c", sftp_server, remote_archive="./inbox/")))
     assert any("remote_archive must not be the remote_inbox" in error.message for error in caught.value.errors)
+
+    missing = Hub(load_config(write_sftp_setup(tmp_path / "e", sftp_server, known_hosts="keys/none")))
+    assert any(note.startswith("known_hosts ") and "is not a file" in note for note in edi(missing).startup_notes())
 
     config = write_sftp_setup(tmp_path / "d", sftp_server, known_hosts=None, insecure_skip_host_key_check=True)
     hub = Hub(load_config(config))

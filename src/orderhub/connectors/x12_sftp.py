@@ -133,6 +133,7 @@ class X12SftpConnector(X12Exchange):
     def __init__(self, settings: ConnectorSettings, intake: Intake, base_dir: Path) -> None:
         super().__init__(settings, intake, base_dir)
         self._unmoved: dict[str, _Unmoved] = {}
+        self._live: asyncssh.SFTPClient | None = None  # the polling session, while it is open
         self._seen: dict[str, tuple[Stamp, float]] = {}  # each listed file's stamp, and since when it has not changed
 
     def error_folder(self) -> Path:
@@ -141,7 +142,12 @@ class X12SftpConnector(X12Exchange):
     def startup_notes(self) -> list[str]:
         s = self.settings
         where = f"sftp://{s.username}@{s.host}:{s.port}/{s.remote_inbox.lstrip('/')}"
-        return [*super().startup_notes(), f"inbox: {where}"]
+        notes = [*super().startup_notes(), f"inbox: {where}"]
+        for setting in ("known_hosts", "private_key_file"):
+            path: Path | None = getattr(s, setting)
+            if path is not None and not local_path(path, self.base_dir).is_file():
+                notes.append(f"{setting} {local_path(path, self.base_dir)} is not a file: no login will succeed")
+        return notes
 
     # the loop -----------------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -153,12 +159,15 @@ class X12SftpConnector(X12Exchange):
                     with attempt:
                         sftp = await stack.enter_async_context(sftp_session(self.settings, self.base_dir, self.name))
                 log.info("sftp session open", connector=self.name, host=self.settings.host)
+                self._live = sftp
                 try:
                     while True:
                         await self._scan(sftp)
                         await asyncio.sleep(self.settings.poll_interval)
                 except NETWORK_ERRORS as exc:
                     log.warning("sftp session lost; connecting again", connector=self.name, error=_describe(exc))
+                finally:
+                    self._live = None
             await asyncio.sleep(min(1.0, self.settings.reconnect_max_seconds))
 
     async def scan_once(self) -> int:
@@ -315,9 +324,16 @@ class X12SftpConnector(X12Exchange):
     async def deliver(self, filename: str, data: bytes) -> str:
         """Upload `data` to the remote outbox atomically; returns its remote path.
 
-        A few attempts with backoff; then the error is raised, and the caller keeps the document.
+        On the polling session when one is open, else (or when that fails) on sessions of its own: a
+        few attempts with backoff, then the error is raised and the caller keeps the document.
         """
         check_outbound_name(filename)
+        live = self._live
+        if live is not None:  # the polling session: partners often allow one login at a time
+            try:
+                return await upload_atomically(live, self.settings.remote_outbox, filename, data, self.settings.timeout)
+            except NETWORK_ERRORS as exc:
+                log.info("sftp upload failed on the polling session", connector=self.name, error=_describe(exc))
         async for attempt in self._retrying(stop_after_attempt(DELIVERY_ATTEMPTS)):
             with attempt:
                 async with sftp_session(self.settings, self.base_dir, self.name) as sftp:
