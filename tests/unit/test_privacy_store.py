@@ -12,7 +12,7 @@ import orjson
 
 from orderhub.model.events import PrivacyRequest
 from orderhub.store.exports import remove_exports, write_export
-from orderhub.store.privacy import matching_orders, redact_order
+from orderhub.store.privacy import earlier_pending, matching_orders, redact_order
 
 
 def canonical(order_id: str, customer_id: str, email: str, connector: str = "shop") -> dict[str, Any]:
@@ -99,3 +99,16 @@ def test_exports_live_per_connector_and_go_with_a_redaction(tmp_path: Path) -> N
     assert second.exists() and other.exists()
     assert remove_exports(tmp_path, "shop", None) == [second]
     assert remove_exports(tmp_path, "nowhere", None) == []
+
+
+def test_a_request_waits_only_for_earlier_pending_payloads_of_its_connector() -> None:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE raw_receipts (id INTEGER PRIMARY KEY, connector TEXT, state TEXT)")
+    conn.executemany(
+        "INSERT INTO raw_receipts VALUES (?, ?, ?)",
+        [(1, "shop", "done"), (2, "other", "pending"), (3, "shop", "pending"), (4, "shop", "pending")],
+    )
+    assert earlier_pending(conn, "shop", 4)  # receipt 3 is not normalized yet
+    assert not earlier_pending(conn, "shop", 3)  # later ones and other connectors do not count
+    conn.execute("UPDATE raw_receipts SET state = 'failed' WHERE id = 3")
+    assert not earlier_pending(conn, "shop", 4)

@@ -13,7 +13,6 @@ or of the shop. An unreadable request goes to the DLQ.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -32,7 +31,7 @@ from orderhub.store.exports import remove_exports, write_export
 log = structlog.get_logger("orderhub.stages.privacy")
 
 GROUP = "privacy"
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+SETTLE_SECONDS = 60.0  # how long a request waits for the connector's earlier payloads to be normalized
 
 
 @runtime_checkable
@@ -106,10 +105,22 @@ class PrivacyStage:
                 done += 1
         return done
 
+    async def _settle(self, connector: str, receipt: int) -> None:
+        """Let the orders received before the request be stored first, so the request covers them
+        (bounded: a connector whose normalization is stuck does not hold the request back for ever)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SETTLE_SECONDS
+        while await self.db.read(lambda conn: privacy.earlier_pending(conn, connector, receipt)):
+            if loop.time() > deadline:
+                log.warning("privacy request carried out while earlier payloads are still pending", receipt=receipt)
+                return
+            await asyncio.sleep(0.1)
+
     async def carry_out(self, raw: StoredRaw, request: PrivacyRequest, source: PrivacySource) -> None:
         connector, receipt = raw.connector, raw.receipt
         if await self.db.read(lambda conn: privacy.handled(conn, receipt)):
             return
+        await self._settle(connector, receipt)
         if request.action == "data_request":
             orders = await self.db.read(lambda conn: privacy.matching_orders(conn, connector, request))
             path = await asyncio.to_thread(write_export, self.exports, connector, request, receipt, orders)

@@ -81,6 +81,14 @@ def matching_orders(conn: sqlite3.Connection, connector: str, request: PrivacyRe
     return [order for order in orders if _matches(order, request)]
 
 
+def earlier_pending(conn: sqlite3.Connection, connector: str, receipt: int) -> bool:
+    """Whether a payload of the connector received before this one still waits to be normalized."""
+    row = conn.execute(
+        "SELECT 1 FROM raw_receipts WHERE connector = ? AND id < ? AND state = 'pending' LIMIT 1", (connector, receipt)
+    ).fetchone()
+    return row is not None
+
+
 def handled(conn: sqlite3.Connection, receipt: int) -> bool:
     return conn.execute("SELECT 1 FROM privacy_actions WHERE receipt = ?", (receipt,)).fetchone() is not None
 
