@@ -273,6 +273,14 @@ async def test_a_fulfillment_event_is_pushed_once_even_when_published_twice(tmp_
         assert (missing["fulfillment_id"], missing["attempts"]) == ("WH-4", 2)
         assert "order shop:404 is not in the store" in missing["error"]
         assert "tracking_push_failed" in await timeline(hub, f"shop:{A_ID}")
+        metrics = (await client.get("/metrics")).text
+        for labels, count in (
+            ('connector="shop",outcome="pushed"', 2),
+            ('connector="shop",outcome="already_pushed"', 1),
+            ('connector="shop",outcome="dlq"', 1),
+            ('connector="?",outcome="dlq"', 1),  # the order, hence the connector, is unknown
+        ):
+            assert f"orderhub_tracking_pushes_total{{{labels}}} {count}.0" in metrics
         assert len(fake.fulfillments) == 2
 
 

@@ -51,7 +51,7 @@ class Hub:
         self.relay = Relay(self.store, self.bus)
         self.mapper = MappingPool(config.normalize_workers)
         self.connectors: dict[str, Connector] = {c.name: c for c in build_connectors(config, self, self.db)}
-        self.track = TrackStage(self.bus, self.store, self.db, self.connectors)
+        self.track = TrackStage(self.bus, self.store, self.db, self.connectors, on_outcome=self._tracked)
         self.dispatch = DispatchStage(self.bus, self.connectors)
         self.privacy = PrivacyStage(self.bus, self.store, self.db, self.connectors, config.data_dir)
         self._tasks: list[asyncio.Task[None]] = []
@@ -91,6 +91,9 @@ class Hub:
             self._embedded.notify()
         else:
             self.relay.wake()
+
+    def _tracked(self, connector: str | None, outcome: str) -> None:
+        self.metrics.tracking.labels(connector or "?", outcome).inc()
 
     def _observe(self, result: BatchResult) -> None:
         self._published()

@@ -38,6 +38,12 @@ class Metrics:
             buckets=_LATENCY,
             registry=r,
         )
+        self.tracking = Counter(
+            "orderhub_tracking_pushes",
+            "Fulfillment events handled by the track stage (pushed, already_pushed, skipped, dlq)",
+            ["connector", "outcome"],
+            registry=r,
+        )
         self.connector_restarts = Counter(
             "orderhub_connector_restarts", "Connector loops restarted after a failure", ["connector"], registry=r
         )

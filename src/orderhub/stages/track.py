@@ -13,7 +13,7 @@ orders whose connector pushes no tracking, are passed over (logged).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -82,7 +82,9 @@ class TrackStage:
         attempts: int = 5,
         backoff: float = 1.0,
         max_backoff: float = 60.0,
+        on_outcome: Callable[[str | None, str], None] | None = None,  # (connector, outcome), for metrics
     ) -> None:
+        self.on_outcome = on_outcome
         self.bus = bus
         self.store = store
         self.connectors = connectors
@@ -109,6 +111,12 @@ class TrackStage:
 
     async def handle_one(self, value: bytes) -> str:
         """What became of one event: pushed, already_pushed, skipped or dlq."""
+        connector, outcome = await self._handle(value)
+        if self.on_outcome is not None:
+            self.on_outcome(connector, outcome)
+        return outcome
+
+    async def _handle(self, value: bytes) -> tuple[str | None, str]:
         try:
             document: Any = orjson.loads(value)
         except orjson.JSONDecodeError:
@@ -119,9 +127,9 @@ class TrackStage:
             kept = document if isinstance(document, dict) else {"value": document}
             await self.bus.publish([dlq_message(kept, None, f"not a fulfillment event: {exc}", 0)])
             log.error("fulfillment event unreadable; sent to dlq", error=str(exc))
-            return "dlq"
+            return None, "dlq"
         if event.status not in PUSHED_STATUSES:
-            return "skipped"
+            return None, "skipped"
         connector_name: str | None = None
         error = ""
         attempts = 0
@@ -140,20 +148,20 @@ class TrackStage:
                     target = self.connectors.get(connector_name)
                     if not isinstance(target, TrackingTarget) or not target.pushes_tracking:
                         log.info("connector pushes no tracking; event passed over", connector=connector_name)
-                        return "skipped"
+                        return connector_name, "skipped"
                     if await self.pushed.remote_id(connector_name, event.fulfillment_id) is not None:
                         log.info("fulfillment already pushed", connector=connector_name, order_id=event.order_id)
-                        return "already_pushed"
+                        return connector_name, "already_pushed"
                     remote = await target.push_fulfillment(order, event)
                     await self.pushed.record(connector_name, event.fulfillment_id, remote, event.order_id)
                     log.info("tracking pushed", connector=connector_name, order_id=event.order_id, remote_id=remote)
-                    return "pushed"
+                    return connector_name, "pushed"
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
         log.error("tracking push failed; sent to dlq", connector=connector_name, order_id=event.order_id, error=error)
         await self.bus.publish([dlq_message(document, connector_name, error, attempts)])
         await self.pushed.record_failure(connector_name, event.order_id, event.fulfillment_id, error)
-        return "dlq"
+        return connector_name, "dlq"
 
     async def _order(self, order_id: str) -> Order:
         stored = await self.store.get_order(order_id)
