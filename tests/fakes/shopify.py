@@ -53,7 +53,6 @@ def utc_z(text: str) -> str:
 @dataclass
 class FakeShopify(FakeBase):
     orders: list[dict[str, Any]] = field(default_factory=list)
-    hidden: set[int] = field(default_factory=set)  # ids the GraphQL list leaves out (e.g. not yet created)
     graphql_throttled: int = 0  # GraphQL answers still owed as THROTTLED
     available: float = 1000.0  # currentlyAvailable reported after each query
     restore_rate: float = 50.0
@@ -143,9 +142,8 @@ class FakeShopify(FakeBase):
     def _orders(self, variables: dict[str, Any]) -> dict[str, Any]:
         match = _AFTER.search(variables["query"])
         after = match.group(1) if match else None
-        listed = [o for o in self.orders if o["id"] not in self.hidden]
         selected = sorted(
-            (o for o in listed if after is None or utc_z(o["updated_at"]) > after),
+            (o for o in self.orders if after is None or utc_z(o["updated_at"]) > after),
             key=lambda o: (utc_z(o["updated_at"]), o["id"]),
         )
         start = int(base64.b64decode(variables["after"]).decode()) if variables.get("after") else 0

@@ -99,8 +99,11 @@ def _partial(order: Order, event: FulfillmentEvent, open_orders: list[dict[str, 
     candidates: dict[str, list[tuple[str, str]]] = {}  # line item gid -> [(fulfillment order, its line item)]
     for fo in open_orders:
         for item in (fo.get("lineItems") or {}).get("nodes") or []:
+            line_item = (item.get("lineItem") or {}).get("id")
+            if line_item is None:
+                continue
             remaining[item["id"]] = int(item.get("remainingQuantity") or 0)
-            candidates.setdefault(item["lineItem"]["id"], []).append((fo["id"], item["id"]))
+            candidates.setdefault(line_item, []).append((fo["id"], item["id"]))
     taken: dict[str, dict[str, int]] = {}
     for line in event.lines:
         external = line_items.get(line.line_number)
