@@ -13,7 +13,7 @@ import pytest
 from orderhub._sqlite import Database
 from orderhub.model import Order, Source, Totals, money
 from orderhub.store.base import OrderWrite, RawIn, StoreUnavailable
-from orderhub.store.sqlite import SqliteStore
+from orderhub.store.sqlite import SqliteStore, read_timeline
 
 T0 = datetime(2026, 11, 21, 4, 52, 40, tzinfo=UTC)
 
@@ -112,3 +112,15 @@ async def test_closed_store_is_unavailable(store: SqliteStore) -> None:
     with pytest.raises(StoreUnavailable):
         await store.accept_raw(raw(b"{}"))
     assert await store.ping() is False
+
+
+async def test_a_po_marked_duplicate_makes_no_revision_of_the_original(store: SqliteStore) -> None:
+    await store.finish_batch([order(T0)], [], [1])
+    copy = order(T0 + timedelta(minutes=5), grand="90.00")
+    copy.order["b2b"] = {"po_number": "1001", "purpose": "duplicate"}  # X12 BEG01 07
+    applied = await store.finish_batch([copy], [], [2])
+    assert [(a.outcome, a.revision) for a in applied] == [("unchanged", 1)]
+    stored = await store.get_order("shop-a:1001")
+    assert stored is not None and stored["totals"]["grand_total"]["amount"] == "81.27"
+    events = await store.db.read(lambda conn: [e.event for e in read_timeline(conn, "shop-a:1001")])
+    assert events == ["created", "duplicate_ignored"]

@@ -357,6 +357,9 @@ def _apply(conn: sqlite3.Connection, item: OrderWrite, now: str, enqueue: Enqueu
         _timeline(conn, order_id, now, "created", 1, detail)
         return Applied(order_id, "created", 1, item.receipt)
     revision, status, updated_us, old_hash = current
+    if (order.get("b2b") or {}).get("purpose") == "duplicate":  # X12 BEG01 07: a copy of one we have
+        _timeline(conn, order_id, now, "duplicate_ignored", revision, detail)
+        return Applied(order_id, "unchanged", revision, item.receipt)
     if item.updated_at_us is not None and updated_us is not None and item.updated_at_us < updated_us:
         _timeline(conn, order_id, now, "stale_ignored", revision, detail)
         return Applied(order_id, "stale", revision, item.receipt)
