@@ -16,18 +16,46 @@ import orjson
 from orderhub.x12 import X12Document, X12Error, parse
 from orderhub.x12._acks import acknowledge_interchange, validate_group
 from orderhub.x12.cli import error_line
+from orderhub.x12.partners import PartnerProfile
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
 
-def _read(path: str) -> X12Document | None:
+class _NoProfile(Exception):
+    """--partner named no usable profile; the message was printed."""
+
+
+def _profile(args: argparse.Namespace) -> PartnerProfile | None:
+    """The partner profile `--partner` names (from the config's partners_dir), None without it."""
+    if not getattr(args, "partner", None):
+        return None
+    from orderhub.cli import _config
+    from orderhub.service.config import ConfigErrors
+    from orderhub.x12.partners import load_partners
+
+    try:
+        config = _config(args)
+        partners = load_partners(config.partners_dir)
+    except ConfigErrors as exc:
+        for problem in exc.errors:
+            print(problem, file=sys.stderr)
+        raise _NoProfile from None
+    profile = partners.get(args.partner)
+    if profile is None:
+        known = ", ".join(p.id for p in partners) or "none"
+        print(f"no partner profile {args.partner!r} in {config.partners_dir} (profiles: {known})", file=sys.stderr)
+        raise _NoProfile
+    return profile
+
+
+def _read(path: str, profile: PartnerProfile | None = None) -> X12Document | None:
     try:
         data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     except OSError as exc:
         print(f"{path}: cannot read: {exc.strerror or exc}", file=sys.stderr)
         return None
     try:
-        return parse(data)
+        return parse(data, profile.delimiters.for_reading() if profile is not None else None)
     except X12Error as exc:
         print(error_line(path, exc), file=sys.stderr)
         return None
@@ -40,7 +68,10 @@ def _print_json(data: object) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Every finding with its position; exit 1 when any rejects a set, a group or the interchange."""
-    document = _read(args.file)
+    try:
+        document = _read(args.file, _profile(args))
+    except _NoProfile:
+        return EXIT_FAILED
     if document is None:
         return EXIT_FAILED
     failed = False
@@ -84,7 +115,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_ack(args: argparse.Namespace) -> int:
     """The 997/999 (and TA1) that would answer each interchange, with preview control numbers."""
-    document = _read(args.file)
+    try:
+        profile = _profile(args)
+    except _NoProfile:
+        return EXIT_FAILED
+    document = _read(args.file, profile)
     if document is None:
         return EXIT_FAILED
     now = datetime.now(UTC)
@@ -96,8 +131,9 @@ def cmd_ack(args: argparse.Namespace) -> int:
             set_control_number=1,
             when=now,
             findings=document.findings,
-            delimiters=interchange.delimiters,
-            newline="\n",
+            delimiters=profile.delimiters.for_writing(interchange.delimiters) if profile else interchange.delimiters,
+            newline=profile.delimiters.segment_suffix or "\n" if profile else "\n",
+            ta1=True if profile is not None and profile.acks.ta1 else None,
         )
         sys.stdout.buffer.write(ack if ack.endswith(b"\n") else ack + b"\n")
     sys.stdout.flush()
@@ -115,16 +151,24 @@ def cmd_to_orders(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"{args.file}: cannot read: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILED
+    try:
+        profile = _profile(args)
+    except _NoProfile:
+        return EXIT_FAILED
     mapping = Mapping.load(Path(args.mapping)) if args.mapping else builtin_mapping("x12-850")
     ctx = MappingContext(
         connector=args.connector or "",
-        account=args.account or "",
+        account=args.account or (profile.id if profile else ""),
         channel=mapping.channel,
         received_at=datetime.now(UTC),
         raw_ref=f"sha256:{sha256_hex(data)}",
+        timezone=profile.timezone if profile else "UTC",
+        currency=profile.currency if profile else None,
+        sku_xref=dict(profile.sku_xref) if profile else {},
+        uom_xref=dict(profile.uom_xref) if profile else {},
     )
     try:
-        mapped = map_interchange(data, mapping, ctx)
+        mapped = map_interchange(data, mapping, ctx, profile.delimiters.for_reading() if profile else None)
     except MappingError as exc:
         print(f"{args.file}: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -201,12 +245,14 @@ def add_trade_commands(commands: argparse._SubParsersAction) -> None:  # type: i
     )
     validate.add_argument("file", metavar="FILE", help='the X12 file ("-" reads standard input)')
     validate.add_argument("--json", action="store_true", help="print the findings as JSON on stdout")
+    validate.add_argument("--partner", metavar="ID", help="read with this partner profile's delimiters")
     validate.set_defaults(func=cmd_validate)
 
     ack = commands.add_parser(
         "ack", parents=[common], help="print the 997/999 (and TA1) it would send; preview control numbers"
     )
     ack.add_argument("file", metavar="FILE", help='the X12 file ("-" reads standard input)')
+    ack.add_argument("--partner", metavar="ID", help="answer with this partner profile's delimiters and TA1 setting")
     ack.set_defaults(func=cmd_ack)
 
     to_orders = commands.add_parser("to-orders", parents=[common], help="canonical orders of the file's 850s (JSON)")
@@ -214,6 +260,9 @@ def add_trade_commands(commands: argparse._SubParsersAction) -> None:  # type: i
     to_orders.add_argument("--account", metavar="ID", help="order ids are ACCOUNT:PO (default: the ISA sender id)")
     to_orders.add_argument("--connector", metavar="NAME", help="source.connector of the orders (default: the account)")
     to_orders.add_argument("--mapping", metavar="FILE", help="a mapping file instead of the built-in x12-850")
+    to_orders.add_argument(
+        "--partner", metavar="ID", help="apply this partner profile: account, time zone, currency, cross-references"
+    )
     to_orders.set_defaults(func=cmd_to_orders)
 
     emit = commands.add_parser(

@@ -84,3 +84,43 @@ def test_unreadable_x12_is_one_clear_line(tmp_path: Path, capsys: pytest.Capture
     bad.write_bytes(b"GS*PO*A*B*20260101*1200*1*X*004010~")
     assert main(["x12", "validate", str(bad)]) == 1
     assert capsys.readouterr().err.startswith(f"{bad}:")
+
+
+def partner_config(tmp_path: Path) -> str:
+    (tmp_path / "partners").mkdir()
+    (tmp_path / "partners" / "vics.yaml").write_text(
+        "id: vics\nname: VICS buyer\nisa: {qualifier: '12', id: '4405197800'}\nus: {qualifier: '01', id: '999999999'}\n"
+        "gs: {partner_id: '4405197800', our_id: '999999999'}\ntimezone: America/Chicago\ncurrency: CAD\n"
+        "sku_xref: {'065322-117': SMALL-OURS}\nacks: {ta1: true}\n",
+        encoding="utf-8",
+    )
+    config = tmp_path / "orderhub.yaml"
+    config.write_text("partners_dir: ./partners\n", encoding="utf-8")
+    return str(config)
+
+
+def test_to_orders_with_a_partner_profile(corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = partner_config(tmp_path)
+    path = str(corpus / "x12/850/nodex12_vics.edi")
+    assert main(["x12", "to-orders", path, "--partner", "vics", "--config", config]) == 0
+    [order] = orjson.loads(capsys.readouterr().out)
+    assert order["id"] == "vics:08292233294"
+    assert order["currency"] == "CAD"
+    assert order["placed_at"] == "2010-11-27T23:19:00Z"  # 17:19 in Chicago (CST, UTC-6)
+    assert order["lines"][0]["sku"] == "SMALL-OURS"
+
+
+def test_ack_with_a_partner_that_wants_ta1(corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = partner_config(tmp_path)
+    path = str(corpus / "x12/850/nodex12_vics.edi")  # ISA14 0: no TA1 asked for in the file itself
+    assert main(["x12", "ack", path, "--config", config]) == 0
+    assert "TA1*" not in capsys.readouterr().out
+    assert main(["x12", "ack", path, "--partner", "vics", "--config", config]) == 0
+    assert "\nTA1*000003438*101127*1719*A*000~\n" in capsys.readouterr().out
+
+
+def test_an_unknown_partner_is_a_clear_error(corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = partner_config(tmp_path)
+    path = str(corpus / "x12/850/nodex12_vics.edi")
+    assert main(["x12", "validate", path, "--partner", "nope", "--config", config]) == 1
+    assert "no partner profile 'nope' in" in capsys.readouterr().err

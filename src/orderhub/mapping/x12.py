@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from orderhub.mapping.engine import Mapping, MappingContext
 from orderhub.mapping.errors import MappingError
 from orderhub.model import Order
-from orderhub.x12 import X12Error, parse
+from orderhub.x12 import Delimiters, X12Error, parse
 from orderhub.x12._acks import validate_group
 from orderhub.x12._document import SetContext, set_document
 
@@ -32,13 +32,16 @@ class X12Mapped:
     rejected: list[RejectedSet] = field(default_factory=list)
 
 
-def map_interchange(raw: bytes, mapping: Mapping, ctx: MappingContext) -> X12Mapped:
-    """Without an account in `ctx` (no partner profile), the ISA sender id is the account.
+def map_interchange(
+    raw: bytes, mapping: Mapping, ctx: MappingContext, delimiters: Delimiters | None = None
+) -> X12Mapped:
+    """Without an account in `ctx` (no partner profile), the ISA sender id is the account. A partner's
+    delimiter override (`delimiters`) wins over what the ISA declares.
 
     Which sets are accepted is decided by the same group validation the 997/999 reports.
     """
     try:
-        document = parse(raw)
+        document = parse(raw, delimiters)
     except X12Error as exc:
         raise MappingError(str(mapping.path), "", "", str(exc)) from None
     result = X12Mapped()
