@@ -55,6 +55,8 @@ class PrivacyStage:
         self.store = store
         self.db = db
         self.connectors = connectors
+        # looked up for every raw payload: the Protocol check runs once per connector, not per payload
+        self._sources = {name: c for name, c in connectors.items() if isinstance(c, PrivacySource)}
         self.exports = data_dir / "exports"
         db.add_schema(privacy.SCHEMA)
 
@@ -71,8 +73,7 @@ class PrivacyStage:
             await subscription.close()
 
     def _source(self, name: str) -> PrivacySource | None:
-        connector = self.connectors.get(name)
-        return connector if isinstance(connector, PrivacySource) else None
+        return self._sources.get(name)
 
     async def handle(self, messages: Sequence[Message]) -> int:
         """Carry out the privacy requests among these `raw` messages; how many there were."""
