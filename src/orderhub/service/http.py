@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import orjson
 import structlog
@@ -83,6 +83,56 @@ async def webhook(request: web.Request) -> web.StreamResponse:
     return json_response({"received": True, "raw_ref": receipt.raw_ref, "duplicate": receipt.duplicate})
 
 
+class As2Answer(Protocol):
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    refused: str | None
+
+
+@runtime_checkable
+class As2Receiver(Protocol):
+    """A connector that takes AS2 messages (x12-as2)."""
+
+    async def receive_as2(self, headers: Iterable[tuple[str, str]], body: bytes) -> As2Answer: ...
+
+
+async def as2(request: web.Request) -> web.StreamResponse:
+    """`POST /as2/{connector}`: an AS2 message, answered with its MDN once the content is stored."""
+    started = time.perf_counter()
+    hub = request.app[HUB]
+    name = request.match_info["connector"]
+    connector = hub.connectors.get(name)
+    if not isinstance(connector, As2Receiver):
+        return error(404, "unknown_connector", f"no connector {name!r} takes AS2 messages here")
+    if request.method != "POST":
+        return error(405, "method_not_allowed", "AS2 messages are delivered with POST", {"Allow": "POST"})
+    metrics = hub.metrics
+    metrics.received.labels(name).inc()
+    limit = hub.config.http.max_body_bytes
+    try:
+        if request.content_length is not None and request.content_length > limit:
+            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        metrics.rejected.labels(name, "too_large").inc()
+        return error(413, "payload_too_large", f"body over {limit} bytes (http.max_body_bytes)")
+    try:
+        answer = await connector.receive_as2(request.headers.items(), body)
+    except StoreUnavailable as exc:
+        log.error("store unavailable; AS2 message refused with 503", connector=name, error=str(exc))
+        return error(503, "store_unavailable", "the message could not be stored; retry later", {"Retry-After": "60"})
+    if answer.refused is not None:
+        metrics.rejected.labels(name, "as2").inc()
+        try:  # only metadata of a refused message is kept, never its bytes
+            await hub.store.record_rejected(name, request.remote, answer.refused)
+        except StoreUnavailable:
+            pass
+    else:
+        metrics.ack_seconds.labels(name).observe(time.perf_counter() - started)
+    return web.Response(status=answer.status, body=answer.body, headers=answer.headers)
+
+
 async def healthz(request: web.Request) -> web.StreamResponse:
     return json_response({"status": "ok"})
 
@@ -152,6 +202,7 @@ def make_app(hub: Hub) -> web.Application:
     app = web.Application(client_max_size=hub.config.http.max_body_bytes, middlewares=[api_auth])
     app[HUB] = hub
     app.router.add_route("*", "/webhooks/{connector}", webhook)
+    app.router.add_route("*", "/as2/{connector}", as2)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
