@@ -243,6 +243,8 @@ class X12SftpConnector(X12Exchange):
             taken += 1
         for gone in self._seen.keys() - listed:  # taken, or removed by someone else
             del self._seen[gone]
+        for gone in self._unmoved.keys() - listed:
+            del self._unmoved[gone]
         return taken
 
     def _settled(self, name: str, stamp: Stamp, now: float) -> bool:
