@@ -78,6 +78,8 @@ class TradingPartner:
     keys: dict[str, KeyPair]
     received: list[bytes] = field(default_factory=list)  # payloads of the messages the hub sent us
     refuse: bool = False  # answer the hub's messages with a negative MDN
+    unavailable: int = 0  # answer this many of the hub's next messages with HTTP 503
+    attempts: int = 0  # messages the hub posted to us
     mdns: list[bytes] = field(default_factory=list)  # asynchronous MDNs the hub posted to us
     posted: list[int] = field(default_factory=list)  # what the hub answered our asynchronous MDNs
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -120,6 +122,10 @@ class TradingPartner:
 
     async def handle(self, request: web.Request) -> web.Response:
         as2 = _as2lib.load()
+        self.attempts += 1
+        if self.unavailable > 0:
+            self.unavailable -= 1
+            return web.Response(status=503, text="busy", headers={"Retry-After": "0"})
         raw = raw_message(request.headers.items(), await request.read())
         message = as2.Message()
         org, hub = self.organization(), self.hub_side()
@@ -480,3 +486,15 @@ async def test_an_interchange_that_does_not_parse_is_kept_and_rejected_with_a_ta
     segments = [s.strip() for s in trading.received[0].decode().split("~")]
     assert segments[1].startswith("TA1*000003438*101127*1719*R*")
     assert await running.hub.store.list_orders() == []
+
+
+async def test_sending_retries_a_partner_that_is_briefly_unavailable(
+    running: Running, partner: tuple[TradingPartner, str]
+) -> None:
+    trading, _ = partner
+    trading.unavailable = 2
+    connector = running.hub.connectors["as2-aojuk"]
+    assert isinstance(connector, X12As2Connector)
+    document = b"ISA*00*~IEA*0*000000002~"
+    await connector.deliver("aojuk-retried.x12", document)
+    assert (trading.attempts, trading.received) == (3, [document])  # one message, posted three times
