@@ -345,7 +345,12 @@ async def test_an_unknown_isa_sender_is_kept_but_makes_no_order(
     [(_, _, headers, stored)] = await running.raws()
     assert stored == body and "partner" not in headers
     assert headers["quarantine"].startswith("unknown sender ZZ:ABCDEFGHIJKLMNO; add a partner profile")
+    assert "ask the partner to send it again" in headers["quarantine"]
     assert await running.hub.store.list_orders() == []
+
+    # sent again (once the profile exists): taken as new, not as a duplicate of the quarantined one
+    assert check_mdn(sent, await running.post(sent)) == ("processed", None)
+    assert [state for _, state, _, _ in await running.raws()][1] != "duplicate"
 
 
 async def test_the_route_answers_only_post_for_as2_connectors(running: Running) -> None:

@@ -5,11 +5,12 @@ Receiving: the message is decrypted, its signature verified and its content deco
 fails is refused with the partner's negative MDN and only the attempt is recorded. The content is
 then stored raw, byte for byte with its AS2 headers, before the partner is answered with the
 (signed) MDN carrying the MIC; a store that cannot write answers 503 so the partner's AS2 software
-sends the message again. A Message-ID already received is stored as a duplicate and answered with
-the MDN again. Then the X12 handling every transport shares: the partner profile found by the ISA
-sender, orders and the 997 through the hub. An interchange from a sender without a profile is kept
-(the partner was told it arrived) but makes no orders: the normalize stage records it with the
-reason, and it can be retried once the profile exists.
+sends the message again. A message received before (same Message-ID and content) is stored as a
+duplicate and answered with the MDN again. Then the X12 handling every transport shares: the partner
+profile found by the ISA sender, orders and the 997 through the hub. An interchange from a sender
+without a profile is kept (the partner was told it arrived) but makes no orders: the normalize stage
+puts it in the DLQ with the profile to add, and the partner's next sending of it, once the profile
+exists, is taken as new.
 
 Sending: `send_outbound` signs, encrypts and compresses as configured, POSTs with a timeout and
 retries (transport errors, 429, 5xx), and verifies the synchronous MDN (signature and MIC). A
@@ -50,7 +51,7 @@ from orderhub.connectors._http import Api, ApiError
 from orderhub.connectors._x12_intake import Problem, X12Exchange, X12ExchangeSettings, check_outbound_name
 from orderhub.connectors.base import ConnectorSettings, Intake, NotAnOrder, Secret
 from orderhub.mapping import Mapping
-from orderhub.store.base import RawIn, Receipt, StoredRaw
+from orderhub.store.base import RawIn, Receipt, StoredRaw, sha256_hex
 from orderhub.x12.partners import PartnerDirectory
 
 log = structlog.get_logger("orderhub.connectors.x12_as2")
@@ -119,7 +120,7 @@ class X12As2Connector(X12Exchange):
     settings_model = X12As2Settings
     runs = False  # messages arrive over HTTP; nothing to poll
     transport: ClassVar[str] = "as2"
-    retry_hint: ClassVar[str] = "retry it from the DLQ"
+    retry_hint: ClassVar[str] = "ask the partner to send it again"
 
     settings: X12As2Settings
 
@@ -271,7 +272,9 @@ class X12As2Connector(X12Exchange):
                 body=body,
                 received_at=datetime.now(UTC),
                 headers=headers,
-                dedupe_key=f"as2:{message_id}",
+                # a retransmission (same Message-ID, same content) is a duplicate; a quarantined one is
+                # taken again, so the partner can send it again once its profile exists
+                dedupe_key=None if examined.quarantine is not None else f"as2:{message_id}:{sha256_hex(body)[:32]}",
             )
         )
         if examined.quarantine is not None:
