@@ -283,3 +283,36 @@ async def test_magento_admin_token_is_renewed_for_the_push(corpus: Path) -> None
     assert await connector.push_fulfillment(mage_order(corpus), event()) == "14"
     assert token.call_count == 2
     assert ship.calls[0].request.headers["Authorization"] == "Bearer t2"
+
+
+# creating calls are retried only when the platform surely did not act on them -------------------
+
+
+@respx.mock
+async def test_a_shipment_post_is_retried_after_a_429_but_not_after_a_500(corpus: Path) -> None:
+    order, products = bc_order(corpus)
+    respx.get(f"{BC_API}/v2/orders/218/products").mock(return_value=httpx.Response(200, content=products))
+    respx.get(f"{BC_API}/v2/orders/218/shipments").mock(return_value=httpx.Response(204))
+    created = respx.post(f"{BC_API}/v2/orders/218/shipments").mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "1"}),
+            httpx.Response(500, json=[{"status": 500}]),
+            httpx.Response(201, json={"id": 9}),
+        ]
+    )
+    with pytest.raises(_http.ApiError, match="still answered HTTP 500 after 2 attempts") as failed:
+        await bigc().push_fulfillment(order, event())
+    assert not isinstance(failed.value, PushRefused)  # the stage tries again, looking first
+    assert created.call_count == 2
+
+
+@respx.mock
+async def test_a_ship_call_is_not_retried_after_a_read_timeout_but_is_when_never_sent(corpus: Path) -> None:
+    respx.get(f"{MAGE}/shipments").mock(return_value=httpx.Response(200, json={"items": [], "total_count": 0}))
+    ship = respx.post(f"{MAGE}/order/3/ship").mock(side_effect=httpx.ReadTimeout("read timed out"))
+    with pytest.raises(_http.ApiError, match="failed after 1 attempt: ReadTimeout"):
+        await mage().push_fulfillment(mage_order(corpus), event())
+    assert ship.call_count == 1
+    ship.mock(side_effect=[httpx.ConnectError("refused"), httpx.Response(200, json=15)])
+    assert await mage().push_fulfillment(mage_order(corpus), event()) == "15"
+    assert ship.call_count == 3

@@ -106,7 +106,7 @@ async def push_fulfillment(api: Api, order: Order, event: FulfillmentEvent) -> s
             **carrier_fields(event),
             "items": items,
         }
-        response = await api.request("POST", f"{base}/shipments", json=body)
+        response = await api.request("POST", f"{base}/shipments", idempotent=False, json=body)
         expect_accepted(response)
         created = parse_json(response.content)
         if not isinstance(created, dict) or created.get("id") is None:

@@ -45,7 +45,7 @@ class BigCommerceHooks:
 
     async def create(self, topic: str) -> None:
         body = {"scope": topic, "destination": self.destination, "is_active": True}
-        expect_accepted(await self.api.request("POST", HOOKS_PATH, json=body))
+        expect_accepted(await self.api.request("POST", HOOKS_PATH, idempotent=False, json=body))
 
     async def activate(self, hook: Hook) -> None:
         expect_accepted(await self.api.request("PUT", f"{HOOKS_PATH}/{hook.id}", json={"is_active": True}))

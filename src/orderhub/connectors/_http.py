@@ -10,10 +10,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
+# a call that creates something is retried only when the request surely was not acted on: refused for
+# load (429/503), or never sent (no connection); after a read timeout or a 500 it may have been
+NOT_ACTED_ON_STATUSES = frozenset({429, 503})
+NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 MAX_RETRY_AFTER = 600.0  # a Retry-After beyond this is capped, so one bad header cannot stall a connector
 
 
@@ -66,22 +70,27 @@ class Api:
             return exc.retry_after
         return float(self._backoff(state))
 
-    async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    async def request(self, method: str, url: str, *, idempotent: bool = True, **kwargs: Any) -> httpx.Response:
         """The response of the first attempt that is not a transport error, 429 or 5xx.
 
         Other statuses (401, 404, ...) are returned for the caller to judge. Raises ApiError when the
-        attempts run out.
+        attempts run out. With `idempotent=False` (a call that creates something) only attempts the
+        server surely did not act on are retried; the caller looks before it creates again.
         """
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.attempts),
             wait=self._wait,
-            retry=retry_if_exception_type((_Retryable, httpx.TransportError)),
+            retry=retry_if_exception_type((_Retryable, httpx.TransportError))
+            if idempotent
+            else retry_if_exception(_not_acted_on),
             sleep=_sleeper(),
             reraise=True,
         )
+        tried = 0
         try:
             async for attempt in retrying:
                 with attempt:
+                    tried += 1
                     response = await self.client.request(method, url, **kwargs)
                     self.last_response = response
                     if response.status_code in RETRIED_STATUSES:
@@ -91,13 +100,11 @@ class Api:
         except _Retryable as exc:
             raise ApiError(
                 f"{method} {_path(exc.response.request)} still answered HTTP {exc.response.status_code} "
-                f"after {self.attempts} attempts",
+                f"after {_attempts(tried)}",
                 exc.response.status_code,
             ) from None
         except httpx.TransportError as exc:
-            raise ApiError(
-                f"{method} {url} failed after {self.attempts} attempts: {type(exc).__name__}: {exc}"
-            ) from exc
+            raise ApiError(f"{method} {url} failed after {_attempts(tried)}: {type(exc).__name__}: {exc}") from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def get_json_bytes(self, url: str, **kwargs: Any) -> bytes:
@@ -110,6 +117,16 @@ class Api:
 async def pause(seconds: float) -> None:
     """Wait before the next call (a rate-limit window); cancellable like every wait here."""
     await _sleeper()(seconds)
+
+
+def _attempts(count: int) -> str:
+    return "1 attempt" if count == 1 else f"{count} attempts"
+
+
+def _not_acted_on(exc: BaseException) -> bool:
+    if isinstance(exc, _Retryable):
+        return exc.response.status_code in NOT_ACTED_ON_STATUSES
+    return isinstance(exc, NOT_SENT_ERRORS)
 
 
 def _sleeper() -> Callable[[float], Awaitable[None]]:

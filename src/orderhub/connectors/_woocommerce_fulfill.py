@@ -38,7 +38,7 @@ async def push_fulfillment(api: Api, order: Order, event: FulfillmentEvent) -> s
     note_id = await existing_note(api, order_path, event.tracking_number)
     if note_id is None:
         response = await api.request(
-            "POST", f"{order_path}/notes", json={"note": shipment_text(event), "customer_note": True}
+            "POST", f"{order_path}/notes", idempotent=False, json={"note": shipment_text(event), "customer_note": True}
         )
         expect_accepted(response)
         note_id = _id(parse_json(response.content), "note")

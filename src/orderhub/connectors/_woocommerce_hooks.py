@@ -52,7 +52,7 @@ class WooCommerceHooks:
             "secret": self._secret,
             "status": "active",
         }
-        expect_accepted(await self.api.request("POST", WEBHOOKS_PATH, json=body))
+        expect_accepted(await self.api.request("POST", WEBHOOKS_PATH, idempotent=False, json=body))
 
     async def activate(self, hook: Hook) -> None:
         expect_accepted(await self.api.request("PUT", f"{WEBHOOKS_PATH}/{hook.id}", json={"status": "active"}))

@@ -263,9 +263,10 @@ class MagentoConnector(Connector):
     async def _send(
         self, api: Api, method: str, path: str, params: dict[str, str | int] | None = None, body: Any = None
     ) -> httpx.Response:
-        """A call with the current token; a 401 renews an admin token once and tries again."""
+        """A call with the current token; a 401 renews an admin token once and tries again. A POST
+        creates something: it is retried only when Magento surely did not act on it."""
         s = self.settings
-        kwargs: dict[str, Any] = {"params": params}
+        kwargs: dict[str, Any] = {"params": params, "idempotent": method != "POST"}
         if body is not None:
             kwargs["json"] = body
         response = await api.request(method, path, headers=await self._headers(api), **kwargs)
