@@ -28,6 +28,12 @@ async def hub(tmp_path: Path) -> AsyncIterator[Hub]:
         "gs: {partner_id: '4405197800', our_id: ORDERHUB}\n",
         encoding="utf-8",
     )
+    # Adobe's sample: a SPACE segment terminator
+    (tmp_path / "partners" / "adobe.yaml").write_text(
+        "id: adobe\nname: Adobe\nisa: {qualifier: ZZ, id: PARTNER}\nus: {qualifier: ZZ, id: ORDERHUB}\n"
+        "gs: {partner_id: PARTNER, our_id: ORDERHUB}\n",
+        encoding="utf-8",
+    )
     config = load_config(setup).model_copy(update={"normalize_workers": 0})
     hub = Hub(config)
     for sub in ("in", "archive", "error", "out"):
@@ -168,3 +174,17 @@ async def test_855_previewed_then_sent_through_the_partners_folder(hub: Hub, cor
     assert "*000001001*" in text and "BAK*00*AC*08292233294" in text
     missing = await asyncio.to_thread(run_cli, "x12", "emit", "856", "vics-buyer:08292233294", "--config", config)
     assert missing.returncode == 1 and "needs its shipment record" in missing.stderr
+
+
+async def test_a_partner_with_a_space_terminator_is_answered_with_standard_delimiters(hub: Hub, corpus: Path) -> None:
+    # the blank-padded ISA fields of our answer cannot be written with a SPACE terminator
+    drop(edi(hub), "po-3.edi", (corpus / "x12/850/oop_adobe_shrinkwrap_space_term.txt").read_bytes())
+
+    async def acknowledged() -> bool:
+        return len(outbox(hub)) == 1
+
+    await wait_for(acknowledged, "the 997")
+    text = outbox(hub)[0].read_text()
+    assert text.startswith("ISA*00*          *00*          *16*102096559PROD  *ZZ*PARTNER        *")
+    assert "~AK1*PO*4569~AK2*850*891325~AK5*A~AK9*A*1*1*1~" in text
+    assert await hub.store.get_order("adobe:MH80312") is not None

@@ -18,7 +18,7 @@ import structlog
 from orderhub.bus.base import OutMessage
 from orderhub.store import control_numbers, interchanges
 from orderhub.store.base import OrderWrite
-from orderhub.x12 import Interchange, X12Error, parse
+from orderhub.x12 import Delimiters, Interchange, X12Error, parse
 from orderhub.x12._acks import acknowledge_interchange
 from orderhub.x12.partners import PartnerProfile
 
@@ -43,8 +43,19 @@ def _take(conn: sqlite3.Connection, profile: PartnerProfile, kind: control_numbe
     return control_numbers.allocate(conn, profile.id, "outbound", kind, count, start=start)[0]
 
 
+STANDARD = Delimiters(element="*", component=">", segment="~", repetition="^")
+
+
+def _writable(received: Delimiters) -> Delimiters:
+    """Answer in the partner's own delimiters, unless one is a space (a SPACE terminator is readable
+    with care, but the blank-padded ISA fields cannot be written with it): then the standard ones."""
+    if " " in (received.element, received.component, received.segment, received.repetition or ""):
+        return STANDARD
+    return received
+
+
 def _acknowledgment(conn: sqlite3.Connection, interchange: Interchange, profile: PartnerProfile) -> bytes:
-    delimiters = profile.delimiters.for_writing(interchange.delimiters)
+    delimiters = profile.delimiters.for_writing(_writable(interchange.delimiters))
     return acknowledge_interchange(
         interchange,
         interchange_control_number=_take(conn, profile, "interchange", 1),
@@ -87,7 +98,17 @@ def acknowledge(conn: sqlite3.Connection, item: X12Receipt, enqueue: Enqueue) ->
             )
         if item.profile.functional_ack is None:
             continue
-        ack = _acknowledgment(conn, interchange, item.profile)
+        try:
+            ack = _acknowledgment(conn, interchange, item.profile)
+        except (X12Error, ValueError) as exc:  # never hold the partner's orders back for our answer
+            log.error(
+                "acknowledgment could not be written; fix the partner profile's delimiters and send the file again",
+                partner=item.profile.id,
+                control_number=interchange.control_number,
+                file=item.filename,
+                error=str(exc),
+            )
+            continue
         name = f"{item.profile.id}-ack-{interchange.control_number.strip()}-{item.receipt}.x12"
         headers = (("connector", item.connector.encode()), ("filename", name.encode()), ("document", b"ack"))
         enqueue(conn, OutMessage(topic="outbound", key=item.profile.id, value=ack, headers=headers))
