@@ -192,7 +192,7 @@ async def test_bigcommerce_hooks_are_read_page_by_page_and_a_failed_check_is_log
         keeper = connector.hook_keeper(Api(client))
         assert len((await keeper.check()).created) == 4
         with capture_logs() as logs:
-            await connector.check_hooks(keeper)
+            await keeper.check_or_log()
     assert logs[0]["event"] == "webhook subscription check failed" and "HTTP 403" in logs[0]["error"]
 
 

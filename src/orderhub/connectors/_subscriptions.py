@@ -17,6 +17,7 @@ from typing import Literal, Protocol
 import orjson
 import structlog
 
+from orderhub.connectors._http import ApiError
 from orderhub.connectors.base import Intake
 
 log = structlog.get_logger("orderhub.connectors.subscriptions")
@@ -69,6 +70,13 @@ class HookKeeper:
     async def _seen(self) -> set[str]:
         stored = await self.intake.get_checkpoint(self.connector, SEEN_KEY)
         return set(orjson.loads(stored)) if stored else set()
+
+    async def check_or_log(self) -> None:
+        """The periodic check: one that fails is logged and tried again next time; it never stops the poll."""
+        try:
+            await self.check()
+        except ApiError as exc:
+            log.error("webhook subscription check failed", connector=self.connector, error=str(exc))
 
     async def check(self) -> Checked:
         seen = await self._seen()

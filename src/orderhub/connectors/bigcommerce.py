@@ -190,19 +190,12 @@ class BigCommerceConnector(Connector):
             ]
             if self.manages_webhooks:
                 keeper = self.hook_keeper(api)
-                loops.append(every(self.settings.subscription_check_interval, lambda: self.check_hooks(keeper)))
+                loops.append(every(self.settings.subscription_check_interval, keeper.check_or_log))
             await run_together(*loops)
 
     def hook_keeper(self, api: Api) -> HookKeeper:
         assert self.settings.webhook_url is not None
         return HookKeeper(self.intake, self.name, BigCommerceHooks(api, self.settings.webhook_url), list(SCOPES))
-
-    async def check_hooks(self, keeper: HookKeeper) -> None:
-        """A failed check is logged and tried again at the next interval; it never stops the poll."""
-        try:
-            await keeper.check()
-        except ApiError as exc:
-            log.error("webhook subscription check failed", connector=self.name, error=str(exc))
 
     def client(self) -> httpx.AsyncClient:
         """The store's API root; paths name their version (/v2/orders, /v3/hooks)."""

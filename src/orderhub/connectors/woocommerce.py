@@ -169,7 +169,7 @@ class WooCommerceConnector(Connector):
             loops = [every(self.settings.poll_interval, lambda: self.poll_once(api))]
             if self.manages_webhooks:
                 keeper = self.hook_keeper(api)
-                loops.append(every(self.settings.subscription_check_interval, lambda: self.check_hooks(keeper)))
+                loops.append(every(self.settings.subscription_check_interval, keeper.check_or_log))
             await run_together(*loops)
 
     def hook_keeper(self, api: Api) -> HookKeeper:
@@ -177,13 +177,6 @@ class WooCommerceConnector(Connector):
         assert s.webhook_url is not None and s.webhook_secret
         hooks = WooCommerceHooks(api, self.name, s.webhook_url, s.webhook_secret[0].get_secret_value())
         return HookKeeper(self.intake, self.name, hooks, list(TOPICS))
-
-    async def check_hooks(self, keeper: HookKeeper) -> None:
-        """A failed check is logged and tried again at the next interval; it never stops the poll."""
-        try:
-            await keeper.check()
-        except ApiError as exc:
-            log.error("webhook subscription check failed", connector=self.name, error=str(exc))
 
     def client(self) -> httpx.AsyncClient:
         s = self.settings
