@@ -188,3 +188,15 @@ async def test_a_partner_with_a_space_terminator_is_answered_with_standard_delim
     assert text.startswith("ISA*00*          *00*          *16*102096559PROD  *ZZ*PARTNER        *")
     assert "~AK1*PO*4569~AK2*850*891325~AK5*A~AK9*A*1*1*1~" in text
     assert await hub.store.get_order("adobe:MH80312") is not None
+
+
+async def test_the_same_interchange_twice_in_one_file_makes_its_order_and_two_acks(hub: Hub, corpus: Path) -> None:
+    drop(edi(hub), "po-4.edi", (corpus / "x12/850/nodex12_two_interchanges.edi").read_bytes())
+
+    async def acknowledged() -> bool:
+        return len(outbox(hub)) == 2
+
+    await wait_for(acknowledged, "both 997s")
+    assert [path.name for path in outbox(hub)] == ["vics-buyer-ack-000001000.x12", "vics-buyer-ack-000001001.x12"]
+    order = await hub.store.get_order("vics-buyer:08292233294")
+    assert order is not None and order["revision"] == 1

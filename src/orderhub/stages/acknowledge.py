@@ -48,17 +48,25 @@ STANDARD = Delimiters(element="*", component=">", segment="~", repetition="^")
 
 def _writable(received: Delimiters) -> Delimiters:
     """Answer in the partner's own delimiters, unless one is a space (a SPACE terminator is readable
-    with care, but the blank-padded ISA fields cannot be written with it): then the standard ones."""
-    if " " in (received.element, received.component, received.segment, received.repetition or ""):
+    with care, but the blank-padded ISA fields cannot be written with it) or the ISA declared no
+    component separator: then the standard ones."""
+    if not received.component or " " in (
+        received.element,
+        received.component,
+        received.segment,
+        received.repetition or "",
+    ):
         return STANDARD
     return received
 
 
-def _acknowledgment(conn: sqlite3.Connection, interchange: Interchange, profile: PartnerProfile) -> bytes:
+def _acknowledgment(conn: sqlite3.Connection, interchange: Interchange, profile: PartnerProfile) -> tuple[int, bytes]:
+    """Our ISA13 and the acknowledgment interchange."""
     delimiters = profile.delimiters.for_writing(_writable(interchange.delimiters))
-    return acknowledge_interchange(
+    number = _take(conn, profile, "interchange", 1)
+    return number, acknowledge_interchange(
         interchange,
-        interchange_control_number=_take(conn, profile, "interchange", 1),
+        interchange_control_number=number,
         group_control_number=_take(conn, profile, "group", 2),  # one FA group for 997s, one for 999s
         set_control_number=_take(conn, profile, "set", max(1, len(interchange.groups))),
         when=datetime.now(UTC),
@@ -76,6 +84,7 @@ def acknowledge(conn: sqlite3.Connection, item: X12Receipt, enqueue: Enqueue) ->
     except X12Error:  # the connector stored it with its error and answered with a TA1 when asked
         return set()
     repeats: set[str] = set()
+    taken: set[str] = set()  # ISA13s of this file's interchanges that are new: their orders apply
     for interchange in document.interchanges:
         outcome = interchanges.record_interchange(
             conn,
@@ -89,7 +98,9 @@ def acknowledge(conn: sqlite3.Connection, item: X12Receipt, enqueue: Enqueue) ->
         )
         if outcome == "repeat":
             repeats.add(interchange.control_number)
-        elif outcome == "control_number_reused":
+        else:
+            taken.add(interchange.control_number)
+        if outcome == "control_number_reused":
             log.warning(
                 "interchange control number reused with other content; processed",
                 partner=item.profile.id,
@@ -99,7 +110,7 @@ def acknowledge(conn: sqlite3.Connection, item: X12Receipt, enqueue: Enqueue) ->
         if item.profile.functional_ack is None:
             continue
         try:
-            ack = _acknowledgment(conn, interchange, item.profile)
+            number, ack = _acknowledgment(conn, interchange, item.profile)
         except (X12Error, ValueError) as exc:  # never hold the partner's orders back for our answer
             log.error(
                 "acknowledgment could not be written; fix the partner profile's delimiters and send the file again",
@@ -109,10 +120,11 @@ def acknowledge(conn: sqlite3.Connection, item: X12Receipt, enqueue: Enqueue) ->
                 error=str(exc),
             )
             continue
-        name = f"{item.profile.id}-ack-{interchange.control_number.strip()}-{item.receipt}.x12"
+        name = f"{item.profile.id}-ack-{number:09d}.x12"  # our ISA13: never reused, so never overwritten
         headers = (("connector", item.connector.encode()), ("filename", name.encode()), ("document", b"ack"))
         enqueue(conn, OutMessage(topic="outbound", key=item.profile.id, value=ack, headers=headers))
-    return repeats
+    # the same interchange twice in one file: the first one's orders apply
+    return repeats - taken
 
 
 Prepare = Callable[[sqlite3.Connection, Enqueue, list[OrderWrite]], list[OrderWrite]]
