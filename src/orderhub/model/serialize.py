@@ -17,8 +17,9 @@ def load_order(data: bytes | str) -> Order:
     return Order.model_validate_json(data)
 
 
-def order_schema() -> dict[str, Any]:
-    schema = Order.model_json_schema(mode="serialization")
+def order_schema(ref_template: str = "#/$defs/{model}") -> dict[str, Any]:
+    """`ref_template` places the sub-schemas elsewhere (an OpenAPI document's components)."""
+    schema = Order.model_json_schema(mode="serialization", ref_template=ref_template)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://orderhub.dev/schema/order/1.json"
     return schema

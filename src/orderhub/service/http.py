@@ -13,6 +13,7 @@ import structlog
 from aiohttp import web
 
 from orderhub.service.hub import Hub
+from orderhub.service.openapi import openapi
 from orderhub.store.base import RawIn, StoreUnavailable
 
 log = structlog.get_logger("orderhub.http")
@@ -150,6 +151,10 @@ async def metrics(request: web.Request) -> web.StreamResponse:
     return web.Response(body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
 
 
+async def openapi_description(request: web.Request) -> web.StreamResponse:
+    return json_response(openapi())
+
+
 async def list_orders(request: web.Request) -> web.StreamResponse:
     query = request.query
     try:
@@ -206,6 +211,7 @@ def make_app(hub: Hub) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    app.router.add_get("/api/openapi.json", openapi_description)
     app.router.add_get("/api/orders", list_orders)
     app.router.add_get("/api/orders/{id}/timeline", order_timeline)
     app.router.add_get("/api/orders/{id}", get_order)
