@@ -2,15 +2,18 @@
 
 Bytes are decoded as latin-1 (one byte, one character) so offsets are byte offsets and a round trip
 is exact. Each interchange's ISA declares its delimiters (unless the caller passes an override);
-after it the text is cut on the terminator with `str.find`. Whitespace before a segment (line
-breaks, indentation, a BOM) is not data: it is kept on the segment as `trivia`, and whatever follows
-the last segment as `SegmentReader.trailer`, so the serializer can give the file back byte for byte.
+after it the text is cut on the terminator: a batch of plain segments with one `str.split`, anything
+irregular (whitespace or empty segments between terminators, an ISA) segment by segment. Whitespace
+before a segment (line breaks, indentation, a BOM) is not data: it is kept on the segment as
+`trivia`, and whatever follows the last segment as `SegmentReader.trailer`, so the serializer can
+give the file back byte for byte.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from itertools import accumulate, chain
 from typing import BinaryIO
 
 from orderhub.x12._errors import TokenizeError
@@ -61,19 +64,79 @@ class _Cursor:
 
 
 _ISA_AHEAD, _NEED_MORE = 1, 2
+# The text cut per batch: big enough that the per-batch checks cost nothing per segment, small enough
+# that a streaming reader holds few segments at a time.
+BATCH_CHARS = 1 << 16
+_LEADING_WHITESPACE = tuple(WHITESPACE)
 
 
-def _cut(cursor: _Cursor, key: str, separator: str, terminator: str) -> Generator[Segment, None, int]:
-    """Yield the segments whose terminator is in the buffer; stop before an ISA or at the buffer's end.
+def _cut(cursor: _Cursor, key: str, separator: str, terminator: str, out: list[Segment]) -> int:
+    """Append to `out` the segments whose terminator is in the buffer; stop before an ISA or at its end.
 
-    The hot loop: kept small and first in its function because per-segment cost matters here.
+    The buffer is taken a batch at a time (up to the last terminator within `BATCH_CHARS`). A batch
+    of plain segments, the usual case, is cut with one `str.split` (`_cut_plain`); a batch with
+    anything else in it (whitespace or empty segments between terminators, line breaks inside a
+    segment, an ISA) is read segment by segment (`_cut_each`), which handles every case.
     """
+    buf, step = cursor.buf, len(key)
+    while True:
+        pos = cursor.pos
+        last = buf.rfind(key, pos, pos + BATCH_CHARS)
+        if last < 0:
+            last = buf.find(key, pos)
+            if last < 0:
+                return _NEED_MORE
+        if last > pos and _cut_plain(cursor, last, key, separator, terminator, out):
+            continue
+        if _cut_each(cursor, last + step, key, separator, terminator, out) == _ISA_AHEAD:
+            return _ISA_AHEAD
+
+
+def _cut_plain(cursor: _Cursor, last: int, key: str, separator: str, terminator: str, out: list[Segment]) -> bool:
+    """Cut `buf[pos:last]` with one split when every piece is a plain segment; False (nothing read) if not.
+
+    Plain: no piece is empty, starts with whitespace or is an ISA, and line breaks occur only in the
+    terminators, so every segment's trivia, line and offset follow from the one before it.
+    """
+    buf, pos = cursor.buf, cursor.pos
+    region = buf[pos:last]
+    if region.startswith(_LEADING_WHITESPACE) or region.startswith(key) or region.endswith(key) or key + key in region:
+        return False
+    if region.startswith("ISA") or key + "ISA" in region:
+        return False
+    for space in WHITESPACE:
+        if key + space in region:
+            return False
+    pieces = region.split(key)
+    newline = cursor.newline
+    per_key = key.count(newline)
+    if region.count(newline) != (len(pieces) - 1) * per_key:
+        return False  # a line break inside a segment: lines need counting piece by piece
+    step = len(key)
+    offsets = accumulate(map(step.__add__, map(len, pieces)), initial=cursor.base + pos)
+    trivia, after = cursor.pending, key[len(terminator) :]
+    ordinal, line = cursor.ordinal, cursor.line
+    append = out.append
+    for piece, offset in zip(pieces, offsets, strict=False):  # one offset more: where the next batch starts
+        elements = piece.split(separator)
+        tag = elements[0]
+        del elements[0]
+        ordinal += 1
+        append(Segment(tag, elements, ordinal, line, offset, trivia, terminator))
+        trivia = after
+        line += per_key
+    cursor.pos, cursor.line, cursor.ordinal, cursor.pending = last + step, line, ordinal, after
+    return True
+
+
+def _cut_each(cursor: _Cursor, stop: int, key: str, separator: str, terminator: str, out: list[Segment]) -> int:
+    """Segment by segment, the terminators that end before `stop`: every case the tokenizer reads."""
     buf, pos, line, ordinal, pending = cursor.buf, cursor.pos, cursor.line, cursor.ordinal, cursor.pending
     base, newline, step = cursor.base, cursor.newline, len(key)
     after_terminator = key[len(terminator) :]
-    find, count = buf.find, buf.count
+    find, count, append = buf.find, buf.count, out.append
     while True:
-        j = find(key, pos)
+        j = find(key, pos, stop)
         if j < 0:
             break
         piece = buf[pos:j]
@@ -99,11 +162,10 @@ def _cut(cursor: _Cursor, key: str, separator: str, terminator: str) -> Generato
             return _ISA_AHEAD
         elements = body.split(separator)
         ordinal += 1
-        segment = Segment(elements.pop(0), elements, ordinal, seg_line, base + pos + lead, trivia, terminator)
+        append(Segment(elements.pop(0), elements, ordinal, seg_line, base + pos + lead, trivia, terminator))
         line = seg_line + count(newline, pos + lead, j + step)
         pending = after_terminator
         pos = j + step
-        yield segment
     cursor.pos, cursor.line, cursor.ordinal, cursor.pending = pos, line, ordinal, pending
     return _NEED_MORE
 
@@ -245,24 +307,31 @@ class SegmentReader:
             )
 
     def _segments(self, chunks: Iterable[str]) -> Iterator[Segment]:
+        return chain.from_iterable(self._batches(chunks))
+
+    def _batches(self, chunks: Iterable[str]) -> Iterator[list[Segment]]:
+        """The segments in file order, in lists: one per ISA, one per buffer cut, one for the last."""
         source = iter(chunks)
         cursor = _Cursor()
         while True:
-            yield from self._header(cursor, source)
+            yield list(self._header(cursor, source))
             delimiters = self.delimiters
             if delimiters is None:
                 return
             separator, terminator = delimiters.element, delimiters.segment
             key = _split_key(terminator, self._suffix)
             while True:
-                if (yield from _cut(cursor, key, separator, terminator)) == _ISA_AHEAD:
+                segments: list[Segment] = []
+                status = _cut(cursor, key, separator, terminator, segments)
+                yield segments
+                if status == _ISA_AHEAD:
                     break
                 if _is_isa(cursor.buf[cursor.pos : cursor.pos + LOOKAHEAD].lstrip(WHITESPACE)[:4]):
                     break  # the next interchange may use another terminator: read its ISA first
                 if cursor.eof:
                     segment, self.trailer = _last(cursor, separator, terminator)
                     if segment is not None:
-                        yield segment
+                        yield [segment]
                     return
                 if len(cursor.buf) - cursor.pos > self._max_segment_length:
                     raise TokenizeError(

@@ -14,6 +14,7 @@ from orderhub.x12 import (
     SegmentReader,
     TokenizeError,
     X12Error,
+    _tokenizer,
     iter_segments,
     read_segments,
     write_exact,
@@ -260,3 +261,24 @@ def test_space_terminator_followed_by_line_breaks() -> None:
     assert (pid.terminator, pid.trivia) == (" ", "\r\n")
     assert segments[-1].tag == "IEA" and reader.trailer == "\r\n"
     assert _round_trip(text.encode()) == text.encode()
+
+
+def _segment_by_segment(cursor: object, *args: object) -> bool:
+    return False
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("batch_chars", [1, 40, 1 << 16])
+def test_batches_read_like_segment_by_segment(corpus: Path, monkeypatch: pytest.MonkeyPatch, batch_chars: int) -> None:
+    samples = [path.read_bytes() for path in sorted((corpus / "x12").glob("*/*")) if path.suffix != ".md"]
+    samples += [
+        interchange(40).encode(),
+        interchange(5, terminator="\n").encode(),
+        interchange(5, terminator=" ", newline="\n").encode(),
+        (interchange(3) + interchange(2, element="|", terminator="!")).encode(),
+        interchange(3).replace("~PO1", "~\r\nPO1").replace("~CTT", "~~CTT").replace("SKU-", "\nSKU-").encode(),
+    ]
+    monkeypatch.setattr(_tokenizer, "BATCH_CHARS", batch_chars)
+    batched = [[_key(s) for s in SegmentReader(data)] for data in samples]
+    monkeypatch.setattr(_tokenizer, "_cut_plain", _segment_by_segment)
+    assert batched == [[_key(s) for s in SegmentReader(data)] for data in samples]
