@@ -8,6 +8,8 @@ export ORDERHUB_CORPUS
 # demo secrets for the connectors in ./connectors (never use these outside the demo)
 export SHOPIFY_DEMO_SECRET ?= demo-shopify-secret
 export WEBHOOK_DEMO_SECRET ?= demo-webhook-secret
+export WOO_DEMO_SECRET ?= demo-woo-secret
+export BIGCOMMERCE_DEMO_SECRET ?= demo-bigcommerce-secret
 DEMO_URL ?= http://127.0.0.1:8080
 
 .PHONY: run test lint bench demo-order clean
@@ -46,6 +48,7 @@ bench: $(VENV)/.installed-test
 	./scripts/bootstrap.sh bench
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.x12_parse --mb 1024
+	$(BIN)/python -m bench.reconcile
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
