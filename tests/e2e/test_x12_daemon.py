@@ -168,7 +168,7 @@ async def test_partners_over_folder_and_sftp_survive_a_sigkill(
             await upload(sftp_server, path.name, path.read_bytes())
         interchanges = sum(len(parse(path.read_bytes()).interchanges) for path in files)
         await asyncio.to_thread(
-            wait_for, lambda: settled(tmp_path, sftp_server, interchanges), 60.0, 0.1, "every file acknowledged"
+            wait_for, lambda: settled(tmp_path, sftp_server, interchanges), 120.0, 0.1, "every file acknowledged"
         )
         first = await asyncio.to_thread(
             wait_for, lambda: orders(tmp_path) if set(orders(tmp_path)) >= wanted else None, 30.0, 0.1, "the orders"
@@ -190,7 +190,7 @@ async def test_partners_over_folder_and_sftp_survive_a_sigkill(
         await asyncio.to_thread(
             wait_for,
             lambda: settled(tmp_path, sftp_server, 2 * interchanges),
-            60.0,
+            120.0,
             0.1,
             "the files sent again acknowledged",
         )
