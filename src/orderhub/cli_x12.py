@@ -13,9 +13,9 @@ from pathlib import Path
 
 import orjson
 
-from orderhub.x12 import X12Document, X12Error, parse
+from orderhub.x12 import X12Document
 from orderhub.x12._acks import acknowledge_interchange, validate_group
-from orderhub.x12.cli import error_line
+from orderhub.x12.cli import read_document, read_input
 from orderhub.x12.partners import PartnerProfile
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -49,16 +49,7 @@ def _profile(args: argparse.Namespace) -> PartnerProfile | None:
 
 
 def _read(path: str, profile: PartnerProfile | None = None) -> X12Document | None:
-    try:
-        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-    except OSError as exc:
-        print(f"{path}: cannot read: {exc.strerror or exc}", file=sys.stderr)
-        return None
-    try:
-        return parse(data, profile.delimiters.for_reading() if profile is not None else None)
-    except X12Error as exc:
-        print(error_line(path, exc), file=sys.stderr)
-        return None
+    return read_document(path, profile.delimiters.for_reading() if profile is not None else None)
 
 
 def _print_json(data: object) -> None:
@@ -146,10 +137,8 @@ def cmd_to_orders(args: argparse.Namespace) -> int:
     from orderhub.mapping.x12 import map_interchange
     from orderhub.store.base import sha256_hex
 
-    try:
-        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
-    except OSError as exc:
-        print(f"{args.file}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+    data = read_input(args.file)
+    if data is None:
         return EXIT_FAILED
     try:
         profile = _profile(args)

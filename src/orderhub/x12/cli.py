@@ -8,9 +8,10 @@ from pathlib import Path
 
 import orjson
 
-from orderhub.x12._envelopes import parse
+from orderhub.x12._envelopes import X12Document, parse
 from orderhub.x12._errors import X12Error
 from orderhub.x12._json import document_json
+from orderhub.x12._segments import Delimiters
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -28,17 +29,31 @@ def error_line(path: str, error: X12Error) -> str:
     return " ".join([*where, message])
 
 
-def cmd_parse(args: argparse.Namespace) -> int:
-    path: str = args.file
+def read_input(path: str) -> bytes | None:
+    """The file's bytes ("-" reads standard input); None after saying on stderr why it cannot be read."""
     try:
-        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     except OSError as exc:
         print(f"{path}: cannot read: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return None
+
+
+def read_document(path: str, delimiters: Delimiters | None = None) -> X12Document | None:
+    """The parsed file; None after printing `FILE:line: segment N (TAG): message` on stderr."""
+    data = read_input(path)
+    if data is None:
+        return None
     try:
-        document = parse(data)
+        return parse(data, delimiters)
     except X12Error as exc:
         print(error_line(path, exc), file=sys.stderr)
+        return None
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    path: str = args.file
+    document = read_document(path)
+    if document is None:
         return EXIT_FAILED
     output = {"file": path, **document_json(document)}
     sys.stdout.buffer.write(orjson.dumps(output, option=orjson.OPT_INDENT_2) + b"\n")
