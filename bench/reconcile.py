@@ -15,6 +15,8 @@ clients page through it, one after the other:
   live and reaped child processes, from /proc) over the same span.
 
 Prints one markdown table and writes it to bench/results/reconcile.md.
+
+    python -m bench.reconcile [PLATFORM ...]    # default: all four
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ from tests.fakes import shopify as shopify_fake  # noqa: E402
 from tests.fakes import woocommerce as woo_fake  # noqa: E402
 from tests.helpers import free_port  # noqa: E402
 
-from bench.cart_fakes import MAGENTO_TIME, PLATFORMS, START_FROM  # noqa: E402
+from bench.cart_fakes import MAGENTO_TIME, PLATFORMS, START_FROM, corpus_dir  # noqa: E402
 from orderhub.connectors._shopify_orders import ORDERS_QUERY  # noqa: E402
 
 ORDERS = int(os.environ.get("BENCH_RECONCILE_ORDERS", "5000"))
@@ -348,6 +350,10 @@ def table(rows: list[tuple[str, Bare, Daemon]]) -> str:
 
 def main() -> None:
     platforms = sys.argv[1:] or list(PLATFORMS)
+    if unknown := set(platforms) - set(PLATFORMS):
+        raise SystemExit(f"unknown platform(s) {', '.join(sorted(unknown))}; one of {', '.join(PLATFORMS)}")
+    if not (corpus_dir() / "channels").is_dir():
+        raise SystemExit(f"the shared corpus is missing at {corpus_dir()} (set ORDERHUB_CORPUS)")
     workdir = Path(tempfile.mkdtemp(prefix="orderhub-reconcile-"))
     log(f"working in {workdir}; {ORDERS:,} orders per platform; {os.cpu_count()} cores")
     rows = []
