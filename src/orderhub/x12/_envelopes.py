@@ -293,9 +293,11 @@ class EnvelopeReader:
         self._group: FunctionalGroup | None = None
         self._set: list[Segment] | None = None
         self._group_count = self._set_count = 0
-        # Control numbers seen in the open interchange and group, to report reuse (AK905 19, AK502 23).
-        self._group_numbers: dict[str, Segment] = {}
-        self._set_numbers: dict[str, Segment] = {}
+        # Control numbers seen in the open interchange and group, to report reuse (AK905 19, AK502 23),
+        # with the line of their first use: a number, not the segment, so a group of a million sets
+        # streams without keeping a million ST segments.
+        self._group_numbers: dict[str, int] = {}
+        self._set_numbers: dict[str, int] = {}
 
     @property
     def findings(self) -> list[Finding]:
@@ -318,18 +320,20 @@ class EnvelopeReader:
             )
 
     def _check_unique(
-        self, segment: Segment, seen: dict[str, Segment], element: int, kind: FindingKind, *, code: str, source: str
+        self, segment: Segment, seen: dict[str, int], element: int, kind: FindingKind, *, code: str, source: str
     ) -> None:
         number = segment.element(element).strip()
-        first = seen.setdefault(number, segment)
-        if first is not segment:
+        first_line = seen.get(number)
+        if first_line is None:
+            seen[number] = segment.line
+        else:
             scope = "functional group" if segment.tag == "ST" else "interchange"
             self._findings.append(
                 Finding.at(
                     segment,
                     kind,
                     f"{segment.tag}{element:02d} {number!r} is already used in this {scope} by the {segment.tag} "
-                    f"at line {first.line}",
+                    f"at line {first_line}",
                     element=element,
                     code=code,
                     code_source=source,
