@@ -22,7 +22,12 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def collector_paused() -> Iterator[None]:
+def collector_paused(*, promote: bool = True) -> Iterator[None]:
+    """Pause the collector; with `promote`, what was made meanwhile goes to the oldest generation.
+
+    Without `promote` (a streaming reader cutting one buffer, whose segments die soon) the objects
+    stay young and the next young collection looks at them once.
+    """
     if not gc.isenabled():
         yield
         return
@@ -30,7 +35,7 @@ def collector_paused() -> Iterator[None]:
     try:
         yield
     finally:
-        if gc.get_freeze_count() == 0:
+        if promote and gc.get_freeze_count() == 0:
             gc.freeze()
             gc.unfreeze()
         gc.enable()
