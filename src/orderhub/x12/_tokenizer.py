@@ -67,7 +67,6 @@ _ISA_AHEAD, _NEED_MORE = 1, 2
 # The text cut per batch: big enough that the per-batch checks cost nothing per segment, small enough
 # that a streaming reader holds few segments at a time.
 BATCH_CHARS = 1 << 16
-_LEADING_WHITESPACE = tuple(WHITESPACE)
 
 
 def _cut(cursor: _Cursor, key: str, separator: str, terminator: str, out: list[Segment]) -> int:
@@ -75,8 +74,8 @@ def _cut(cursor: _Cursor, key: str, separator: str, terminator: str, out: list[S
 
     The buffer is taken a batch at a time (up to the last terminator within `BATCH_CHARS`). A batch
     of plain segments, the usual case, is cut with one `str.split` (`_cut_plain`); a batch with
-    anything else in it (whitespace or empty segments between terminators, line breaks inside a
-    segment, an ISA) is read segment by segment (`_cut_each`), which handles every case.
+    anything else in it (uneven whitespace or empty segments between terminators, line breaks inside
+    a segment, an ISA) is read segment by segment (`_cut_each`), which handles every case.
     """
     buf, step = cursor.buf, len(key)
     while True:
@@ -93,29 +92,37 @@ def _cut(cursor: _Cursor, key: str, separator: str, terminator: str, out: list[S
 
 
 def _cut_plain(cursor: _Cursor, last: int, key: str, separator: str, terminator: str, out: list[Segment]) -> bool:
-    """Cut `buf[pos:last]` with one split when every piece is a plain segment; False (nothing read) if not.
+    """Cut `buf[pos:last]` with one split when its segments are plain; False (nothing read) if not.
 
-    Plain: no piece is empty, starts with whitespace or is an ISA, and line breaks occur only in the
-    terminators, so every segment's trivia, line and offset follow from the one before it.
+    Plain: the same whitespace `lead` comes before every segment (none, or the line break a file puts
+    after each terminator), no segment is empty or an ISA, and line breaks occur only in terminators
+    and leads, so every segment's trivia, line and offset follow from the one before it.
     """
     buf, pos = cursor.buf, cursor.pos
-    region = buf[pos:last]
-    if region.startswith(_LEADING_WHITESPACE) or region.startswith(key) or region.endswith(key) or key + key in region:
+    start = _skip_whitespace(buf, pos)
+    if start >= last:
         return False
-    if region.startswith("ISA") or key + "ISA" in region:
+    lead = buf[pos:start]
+    region = buf[start:last]
+    split_key = key + lead
+    if region.startswith("ISA") or split_key + "ISA" in region:
         return False
     for space in WHITESPACE:
-        if key + space in region:
+        if split_key + space in region:
             return False
-    pieces = region.split(key)
+    if lead and region.count(key) != region.count(split_key):
+        return False  # another lead somewhere
+    pieces = region.split(split_key)
+    if not all(pieces):
+        return False  # an empty segment: kept as trivia, segment by segment
     newline = cursor.newline
-    per_key = key.count(newline)
-    if region.count(newline) != (len(pieces) - 1) * per_key:
+    per_split = split_key.count(newline)
+    if region.count(newline) != (len(pieces) - 1) * per_split:
         return False  # a line break inside a segment: lines need counting piece by piece
-    step = len(key)
-    offsets = accumulate(map(step.__add__, map(len, pieces)), initial=cursor.base + pos)
-    trivia, after = cursor.pending, key[len(terminator) :]
-    ordinal, line = cursor.ordinal, cursor.line
+    offsets = accumulate(map(len(split_key).__add__, map(len, pieces)), initial=cursor.base + start)
+    after = key[len(terminator) :]
+    trivia, next_trivia = cursor.pending + lead, after + lead
+    ordinal, line = cursor.ordinal, cursor.line + lead.count(newline)
     append = out.append
     for piece, offset in zip(pieces, offsets, strict=False):  # one offset more: where the next batch starts
         elements = piece.split(separator)
@@ -123,9 +130,11 @@ def _cut_plain(cursor: _Cursor, last: int, key: str, separator: str, terminator:
         del elements[0]
         ordinal += 1
         append(Segment(tag, elements, ordinal, line, offset, trivia, terminator))
-        trivia = after
-        line += per_key
-    cursor.pos, cursor.line, cursor.ordinal, cursor.pending = last + step, line, ordinal, after
+        trivia = next_trivia
+        line += per_split
+    # the terminator at `last` is read, the whitespace after it is left to the next segment
+    cursor.line = line - per_split + key.count(newline)
+    cursor.pos, cursor.ordinal, cursor.pending = last + len(key), ordinal, after
     return True
 
 

@@ -273,6 +273,10 @@ def test_batches_read_like_segment_by_segment(corpus: Path, monkeypatch: pytest.
     samples = [path.read_bytes() for path in sorted((corpus / "x12").glob("*/*")) if path.suffix != ".md"]
     samples += [
         interchange(40).encode(),
+        interchange(40, newline="\n").encode(),
+        interchange(40, newline="\r\n").replace("~\r\nPO1", "~\r\n  PO1").encode(),
+        interchange(40, terminator="\r", newline="\n").encode(),
+        interchange(9, newline="\n").replace("~\nGS", "~\n\nGS").replace("~\nCTT", "~\n~\nCTT").encode(),
         interchange(5, terminator="\n").encode(),
         interchange(5, terminator=" ", newline="\n").encode(),
         (interchange(3) + interchange(2, element="|", terminator="!")).encode(),
