@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 from pathlib import Path
 
@@ -286,3 +287,23 @@ def test_batches_read_like_segment_by_segment(corpus: Path, monkeypatch: pytest.
     batched = [[_key(s) for s in SegmentReader(data)] for data in samples]
     monkeypatch.setattr(_tokenizer, "_cut_plain", _segment_by_segment)
     assert batched == [[_key(s) for s in SegmentReader(data)] for data in samples]
+
+
+def test_reading_a_whole_file_leaves_the_collector_as_it_was() -> None:
+    data = interchange(3).encode()
+    assert gc.isenabled()
+    read_segments(data)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        read_segments(data)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    gc.freeze()  # what an application may do before forking workers
+    try:
+        frozen = gc.get_freeze_count()
+        read_segments(data)
+        assert gc.get_freeze_count() == frozen and gc.isenabled()
+    finally:
+        gc.unfreeze()
