@@ -200,8 +200,11 @@ class EmbeddedSubscription:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return []
+            # asyncio.timeout, not wait_for: on Python 3.11, wait_for swallows a cancellation that
+            # arrives as the event is set, and a stopping stage then never ends
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wakeup.wait(), min(remaining, POLL_INTERVAL))
+                async with asyncio.timeout(min(remaining, POLL_INTERVAL)):
+                    await wakeup.wait()
 
     async def _read(self, max_messages: int) -> list[Message]:
         topic, physical, after = self._topic, self._physical, self._position

@@ -38,7 +38,8 @@ class Relay:
         while True:
             self._wake.clear()
             await asyncio.shield(self.drain())
-            try:
-                await asyncio.wait_for(self._wake.wait(), idle_poll)
+            try:  # asyncio.timeout: wait_for on Python 3.11 can swallow the cancellation that stops the relay
+                async with asyncio.timeout(idle_poll):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
