@@ -89,15 +89,15 @@ class TradingPartner:
         both = self.keys[pair].key + self.keys[pair].certificate
         return as2.Organization(as2_name=PARTNER_AS2, sign_key=both, decrypt_key=both, mdn_url=mdn_url)
 
-    def hub_side(self, mdn_mode: str = "SYNC") -> Any:
+    def hub_side(self, mdn_mode: str = "SYNC", secured: bool = True) -> Any:
         as2 = _as2lib.load()
         cert = self.keys["hub"].certificate
         return as2.Partner(
             as2_name=HUB_AS2,
             verify_cert=cert,
             encrypt_cert=cert,
-            sign=True,
-            encrypt=True,
+            sign=secured,
+            encrypt=secured,
             compress=True,
             enc_alg="aes_256_cbc",
             mdn_mode=mdn_mode,
@@ -111,11 +111,12 @@ class TradingPartner:
         message_id: str | None = None,
         content_type: str = "application/edi-x12",
         async_mdn_url: str | None = None,
+        secured: bool = True,
     ) -> Any:
         """A signed, compressed, encrypted message. A text type is sent with CRLF line ends (MIME
         canonical form), so a file with bare LFs arrives byte for byte only as application/octet-stream."""
         as2 = _as2lib.load()
-        hub_side = self.hub_side("ASYNC" if async_mdn_url else "SYNC")
+        hub_side = self.hub_side("ASYNC" if async_mdn_url else "SYNC", secured)
         message = as2.Message(self.organization(pair, async_mdn_url), hub_side)
         message.build(data, filename="po-6190.edi", content_type=content_type, message_id=message_id)
         return message
@@ -306,6 +307,17 @@ async def test_a_message_signed_with_another_key_is_refused_and_not_stored(
     assert connector == "as2-aojuk"
     assert reason.startswith("authentication-failed")
     assert await running.hub.store.list_orders() == []
+
+
+async def test_a_message_neither_signed_nor_encrypted_is_refused(
+    running: Running, partner: tuple[TradingPartner, str], corpus: Path
+) -> None:
+    trading, _ = partner
+    plain = trading.build((corpus / AOJUK).read_bytes(), secured=False)
+    response = await running.post(plain)
+    assert check_mdn(plain, response) == ("processed/Error", "insufficient-message-security")
+    assert await running.raws() == []
+    assert [reason.split(":")[0] for _, reason in await running.rejected()] == ["insufficient-message-security"]
 
 
 async def test_a_message_sent_twice_is_stored_once_answered_twice_and_makes_one_order(
