@@ -272,6 +272,7 @@ async def test_an_850_is_stored_answered_with_a_signed_mdn_ordered_and_acknowled
     assert (transport, stored) == ("as2", body)  # the decrypted X12, byte for byte
     assert headers["as2_message_id"] == f"<{sent.message_id}>"
     assert (headers["as2_as2_from"], headers["as2_as2_to"]) == (PARTNER_AS2, HUB_AS2)
+    assert headers["as2_mic"] == f"{sent.mic.decode()}, sha256"
     assert (headers["partner"], headers["filename"], headers["sender"]) == ("aojuk", "po-6190.edi", "ZZ:SITESTUFFP2P")
 
     async def ordered() -> bool:

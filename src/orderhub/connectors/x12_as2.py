@@ -209,7 +209,8 @@ class X12As2Connector(X12Exchange):
             if exc.mdn is not None and exc.mdn.mdn_mode == "SYNC":
                 return As2Reply(200, *_mdn_parts(exc.mdn), refused=exc.reason)
             return _refuse(401 if "authentication" in exc.reason else 400, exc.reason)
-        receipt = await self._store(opened.payload, opened.message_id, opened.filename, opened.headers)
+        kept = opened.headers | ({"mic": opened.mic} if opened.mic else {})  # the MIC our MDN carries
+        receipt = await self._store(opened.payload, opened.message_id, opened.filename, kept)
         log.info(
             "as2 message received",
             connector=self.name,
