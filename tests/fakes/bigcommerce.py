@@ -1,7 +1,8 @@
 """A fake BigCommerce v2 Orders API: X-Auth-Token, GET /stores/{hash}/v2/orders (min_date_modified,
 max_date_modified, sort, page/limit, 204 when empty), the order and its products, shipping addresses,
-coupons and taxes (204 when empty, as v2 answers), and 429 + Retry-After on demand; order shipments
-(created and listed, checked against the order's products) and v3 hooks, all recorded."""
+coupons and taxes (204 when empty, as v2 answers), 429 + Retry-After on demand and 401 once the token is
+revoked; order shipments (created and listed, checked against the order's products) and v3 hooks, all
+recorded."""
 
 from __future__ import annotations
 
@@ -73,6 +74,7 @@ class FakeBigCommerce(FakeBase):
     shipments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # order id -> shipments created
     hooks: dict[int, dict[str, Any]] = field(default_factory=dict)
     hook_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (method, body)
+    revoked: bool = False  # the API account was deleted: every call answers 401
     _next_id: int = 500
 
     def app(self) -> web.Application:
@@ -170,7 +172,7 @@ class FakeBigCommerce(FakeBase):
     async def _gate(self, request: web.Request, handler: web.RequestHandler) -> web.StreamResponse:
         if (throttled := self.throttled(request)) is not None:
             return throttled
-        if request.headers.get("X-Auth-Token") != TOKEN:
+        if self.revoked or request.headers.get("X-Auth-Token") != TOKEN:
             self.log(request, 401)
             return web.json_response([{"status": 401, "message": "You have not been authenticated"}], status=401)
         response = await handler(request)

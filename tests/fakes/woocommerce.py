@@ -1,6 +1,7 @@
 """A fake WooCommerce REST API v3: GET /wp-json/wc/v3/orders with Basic auth, modified_after (and
-modified_before), page/per_page, X-WP-Total/X-WP-TotalPages/Link headers, and 429 + Retry-After on
-demand; order updates (PUT), order notes, and webhooks (listed, created, updated), all recorded."""
+modified_before), page/per_page, X-WP-Total/X-WP-TotalPages/Link headers, 429 + Retry-After on demand
+and 401 once the keys are revoked; order updates (PUT), order notes, and webhooks (listed, created,
+updated), all recorded."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ class FakeWooCommerce(FakeBase):
     updates: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (order id, PUT body)
     webhooks: dict[int, dict[str, Any]] = field(default_factory=dict)
     webhook_calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (method, body)
+    revoked: bool = False  # the REST keys were revoked in the store's admin: every call answers 401
     _next_id: int = 900
 
     def app(self) -> web.Application:
@@ -59,7 +61,7 @@ class FakeWooCommerce(FakeBase):
             return throttled
         expected = "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
         by_query = request.query.get("consumer_key") == KEY and request.query.get("consumer_secret") == SECRET
-        if request.headers.get("Authorization") != expected and not by_query:
+        if self.revoked or (request.headers.get("Authorization") != expected and not by_query):
             self.log(request, 401)
             return web.json_response({"code": "woocommerce_rest_cannot_view"}, status=401)
         return None
