@@ -131,8 +131,9 @@ async def poll_and_fetch(
     loop = asyncio.get_running_loop()
     next_poll = loop.time()
     while True:
-        try:
-            order_id = await asyncio.wait_for(pending.get(), max(0.0, next_poll - loop.time()))
+        try:  # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow the cancellation that stops us
+            async with asyncio.timeout(max(0.0, next_poll - loop.time())):
+                order_id = await pending.get()
         except TimeoutError:
             await poll()
             next_poll = loop.time() + interval
