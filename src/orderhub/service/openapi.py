@@ -138,6 +138,9 @@ def openapi() -> dict[str, Any]:
                     "requestBody": {"required": True, "content": {"*/*": {"schema": {}}}},
                     "responses": {
                         "200": {"description": "the MDN (negative when decryption or the signature fails)"},
+                        "400": _error("not an AS2 message"),
+                        "401": _error("not secured as agreed, and no synchronous MDN asked for"),
+                        "403": _error("AS2-From or AS2-To is not this connector's partner"),
                         "404": _error("not an AS2 connector"),
                         "405": _error("a method other than POST"),
                         "413": _error("body over http.max_body_bytes"),
