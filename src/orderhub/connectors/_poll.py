@@ -158,3 +158,23 @@ async def run_together(*loops: Coroutine[Any, Any, None]) -> None:
         if len(group.exceptions) == 1:
             raise group.exceptions[0] from None
         raise
+
+
+async def poll_from_cursor(
+    intake: Intake,
+    connector: str,
+    start_from: datetime | None,
+    overlap_seconds: float,
+    poll_window: Callable[[Window], Awaitable[Tally]],
+) -> int:
+    """Take in every order changed since the cursor (less the overlap) and move the cursor to the newest
+    change seen, only once every order up to it is durable (accept() returned for each); returns how
+    many orders were read."""
+    cursor = Cursor(intake, connector, start_from)
+    start = await cursor.load()
+    tally = await poll_window(Window(since(start, overlap_seconds)))
+    newest = max(start, tally.newest or start)
+    if newest > start:
+        await cursor.save(newest)
+    log.info("poll done", connector=connector, orders=tally.orders, cursor=newest.isoformat())
+    return tally.orders

@@ -24,7 +24,6 @@ from orderhub.connectors._http import Api, ApiError, pause
 from orderhub.connectors._poll import (
     NO_PROGRESS,
     CannotBackfill,
-    Cursor,
     PollSettings,
     Progress,
     Tally,
@@ -32,8 +31,8 @@ from orderhub.connectors._poll import (
     dump_json,
     every,
     poll_and_fetch,
+    poll_from_cursor,
     run_together,
-    since,
 )
 from orderhub.connectors._subscriptions import HookKeeper
 from orderhub.connectors.base import Connector, NotAnOrder, Secret, Secrets, WebhookVerdict, hmac_matches
@@ -259,14 +258,10 @@ class BigCommerceConnector(Connector):
         return receipt
 
     async def poll_once(self, api: Api) -> int:
-        cursor = Cursor(self.intake, self.name, self.settings.start_from)
-        start = await cursor.load()
-        tally = await self.poll_window(api, Window(since(start, self.settings.overlap_seconds)))
-        newest = max(start, tally.newest or start)
-        if newest > start:
-            await cursor.save(newest)  # every order up to `newest` is durable
-        log.info("poll done", connector=self.name, orders=tally.orders, cursor=newest.isoformat())
-        return tally.orders
+        settings = self.settings
+        return await poll_from_cursor(
+            self.intake, self.name, settings.start_from, settings.overlap_seconds, lambda w: self.poll_window(api, w)
+        )
 
     async def backfill(self, window: Window, progress: Progress = NO_PROGRESS) -> Tally:
         """The orders modified in the window, taken in like polled ones; the live cursor is not touched."""

@@ -24,14 +24,13 @@ from orderhub.connectors._oauth1 import OAuth1
 from orderhub.connectors._poll import (
     NO_PROGRESS,
     CannotBackfill,
-    Cursor,
     PollSettings,
     Progress,
     Tally,
     Window,
     dump_json,
     poll_and_fetch,
-    since,
+    poll_from_cursor,
     utc_naive_text,
 )
 from orderhub.connectors._rsa import RsaPublicKey, load_public_keys
@@ -306,14 +305,10 @@ class MagentoConnector(Connector):
         return criteria
 
     async def poll_once(self, api: Api) -> int:
-        cursor = Cursor(self.intake, self.name, self.settings.start_from)
-        start = await cursor.load()
-        tally = await self.poll_window(api, Window(since(start, self.settings.overlap_seconds)))
-        newest = max(start, tally.newest or start)
-        if newest > start:
-            await cursor.save(newest)  # every order up to `newest` is durable
-        log.info("poll done", connector=self.name, orders=tally.orders, cursor=newest.isoformat())
-        return tally.orders
+        settings = self.settings
+        return await poll_from_cursor(
+            self.intake, self.name, settings.start_from, settings.overlap_seconds, lambda w: self.poll_window(api, w)
+        )
 
     async def backfill(self, window: Window, progress: Progress = NO_PROGRESS) -> Tally:
         """The orders updated in the window, taken in like polled ones; the live cursor is not touched."""

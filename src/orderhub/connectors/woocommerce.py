@@ -20,15 +20,14 @@ from orderhub.connectors._http import Api, ApiError, expect_ok
 from orderhub.connectors._poll import (
     NO_PROGRESS,
     CannotBackfill,
-    Cursor,
     PollSettings,
     Progress,
     Tally,
     Window,
     dump_json,
     every,
+    poll_from_cursor,
     run_together,
-    since,
     utc_naive_text,
 )
 from orderhub.connectors._subscriptions import HookKeeper
@@ -191,15 +190,10 @@ class WooCommerceConnector(Connector):
         )
 
     async def poll_once(self, api: Api) -> int:
-        """Take in every order modified since the cursor (less the overlap); returns how many were read."""
-        cursor = Cursor(self.intake, self.name, self.settings.start_from)
-        start = await cursor.load()
-        tally = await self.poll_window(api, Window(since(start, self.settings.overlap_seconds)))
-        newest = max(start, tally.newest or start)
-        if newest > start:
-            await cursor.save(newest)  # every order up to `newest` is durable: accept() returned for each
-        log.info("poll done", connector=self.name, orders=tally.orders, cursor=newest.isoformat())
-        return tally.orders
+        settings = self.settings
+        return await poll_from_cursor(
+            self.intake, self.name, settings.start_from, settings.overlap_seconds, lambda w: self.poll_window(api, w)
+        )
 
     async def backfill(self, window: Window, progress: Progress = NO_PROGRESS) -> Tally:
         """The orders modified in the window, taken in like polled ones; the live cursor is not touched."""
