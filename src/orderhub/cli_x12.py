@@ -16,7 +16,7 @@ import orjson
 from orderhub.x12 import X12Document
 from orderhub.x12._acks import acknowledge_interchange, validate_group
 from orderhub.x12.cli import read_document, read_input
-from orderhub.x12.partners import PartnerProfile
+from orderhub.x12.partners import PartnerDirectory, PartnerProfile
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -26,6 +26,11 @@ class _NoProfile(Exception):
 
 
 def _profile(args: argparse.Namespace) -> PartnerProfile | None:
+    found = _partner(args)
+    return found[0] if found is not None else None
+
+
+def _partner(args: argparse.Namespace) -> tuple[PartnerProfile, PartnerDirectory] | None:
     """The partner profile `--partner` names (from the config's partners_dir), None without it."""
     if not getattr(args, "partner", None):
         return None
@@ -45,7 +50,7 @@ def _profile(args: argparse.Namespace) -> PartnerProfile | None:
         known = ", ".join(p.id for p in partners) or "none"
         print(f"no partner profile {args.partner!r} in {config.partners_dir} (profiles: {known})", file=sys.stderr)
         raise _NoProfile
-    return profile
+    return profile, partners
 
 
 def _read(path: str, profile: PartnerProfile | None = None) -> X12Document | None:
@@ -141,10 +146,16 @@ def cmd_to_orders(args: argparse.Namespace) -> int:
     if data is None:
         return EXIT_FAILED
     try:
-        profile = _profile(args)
+        found = _partner(args)
     except _NoProfile:
         return EXIT_FAILED
-    mapping = Mapping.load(Path(args.mapping)) if args.mapping else builtin_mapping("x12-850")
+    profile = found[0] if found is not None else None
+    if args.mapping:
+        mapping = Mapping.load(Path(args.mapping))
+    elif found is not None:
+        mapping = found[1].mapping_for(found[0].id)  # the partner's own mapping when its profile names one
+    else:
+        mapping = builtin_mapping("x12-850")
     ctx = MappingContext(
         connector=args.connector or "",
         account=args.account or (profile.id if profile else ""),

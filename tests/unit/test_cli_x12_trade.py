@@ -124,3 +124,43 @@ def test_an_unknown_partner_is_a_clear_error(corpus: Path, tmp_path: Path, capsy
     path = str(corpus / "x12/850/nodex12_vics.edi")
     assert main(["x12", "validate", path, "--partner", "nope", "--config", config]) == 1
     assert "no partner profile 'nope' in" in capsys.readouterr().err
+
+
+def test_a_partner_mapping_override_changes_only_what_differs(
+    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = partner_config(tmp_path)
+    (tmp_path / "partners" / "mappings").mkdir()
+    (tmp_path / "partners" / "mappings" / "vics-850.yaml").write_text(
+        "extends: x12-850\n"
+        "order:\n"
+        "  lines:\n"
+        "    sku: PO1_ID.CB              # this buyer's catalog numbers are our SKUs\n"
+        "  b2b:\n"
+        "    department: null            # their REF*DP means nothing to us\n",
+        encoding="utf-8",
+    )
+    profile = tmp_path / "partners" / "vics.yaml"
+    profile.write_text(profile.read_text() + "mapping: mappings/vics-850.yaml\n", encoding="utf-8")
+    path = str(corpus / "x12/850/nodex12_vics.edi")
+    assert main(["x12", "to-orders", path, "--partner", "vics", "--config", config]) == 0
+    [order] = orjson.loads(capsys.readouterr().out)
+    assert [line["sku"] for line in order["lines"][:2]] == ["065322-117", "066850-116"]
+    assert order["b2b"]["department"] is None
+    assert order["lines"][0]["description"] == "SMALL WIDGET"  # everything else as the base maps it
+    assert order["totals"]["grand_total"]["amount"] == "13045.94"
+
+
+def test_a_broken_partner_mapping_stops_check_with_its_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = partner_config(tmp_path)
+    (tmp_path / "partners" / "mappings").mkdir()
+    (tmp_path / "partners" / "mappings" / "vics-850.yaml").write_text(
+        "extends: x12-850\norder:\n  lines:\n    colour: PO1_ID.CB\n", encoding="utf-8"
+    )
+    profile = tmp_path / "partners" / "vics.yaml"
+    profile.write_text(profile.read_text() + "mapping: mappings/vics-850.yaml\n", encoding="utf-8")
+    assert main(["check", "--config", config]) == 1
+    out = capsys.readouterr().out
+    assert "vics.yaml:" in out and "mapping:" in out and "vics-850.yaml:4: order.lines.colour" in out

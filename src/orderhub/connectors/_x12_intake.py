@@ -20,7 +20,7 @@ from pydantic import Field, field_validator
 
 from orderhub._sqlite import Database
 from orderhub.connectors.base import Connector, ConnectorSettings, Intake, NotAnOrder
-from orderhub.mapping import Mapping, builtin_mapping
+from orderhub.mapping import Mapping
 from orderhub.store.base import RawIn, Receipt, StoredRaw
 from orderhub.store.control_numbers import allocate
 from orderhub.x12 import Delimiters, Interchange, Segment, SegmentReader, X12Error, parse
@@ -113,9 +113,10 @@ class X12Exchange(Connector):
         error = raw.headers.get("x12_error")
         if error:
             raise NotAnOrder(f"{raw.headers.get('filename', 'file')}: not a readable X12 file: {error}")
-        if not raw.headers.get("partner"):
+        partner = raw.headers.get("partner")
+        if not partner:
             raise NotAnOrder("an X12 file without a partner profile makes no orders")
-        return builtin_mapping("x12-850")
+        return self.partners.mapping_for(partner)
 
     def account_for(self, raw: StoredRaw) -> str:
         """Order ids of an X12 file are `{partner profile id}:{PO number}`."""

@@ -397,6 +397,22 @@ _RULE_KEYS = frozenset({*_SOURCES, "as", "when", "default", "required"})
 _PARAMS = frozenset().union(*(transform.params for transform in TRANSFORMS.values()))
 _TOP_KEYS = ("name", "channel", "description", "format", "sets", "documents", "expect", "order", "refund")
 
+
+def _overlay(base: Any, override: Any) -> Any:
+    """A partner's override file on its base mapping: mappings merge key by key, anything else
+    (a path, a rule, a list) replaces what the base had, and `null` removes it."""
+    if not (isinstance(base, _Map) and isinstance(override, _Map)):
+        return override
+    merged = _Map(base)
+    merged.line = override.line
+    merged.lines = {**base.lines, **override.lines}
+    for key, value in override.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = _overlay(base.get(key), value)
+    return merged
+
 Step = tuple[Callable[[Any, Any, Run], Any], bool]
 
 
@@ -890,6 +906,12 @@ class Mapping:
     @classmethod
     def load(cls, path: Path) -> Mapping:
         path = Path(path)
+        tree, digest = cls._read(path, depth=0)
+        return cls._compile(tree, path, digest)
+
+    @classmethod
+    def _read(cls, path: Path, depth: int) -> tuple[Any, str]:
+        """The file's tree, with the file it `extends` merged under it, and a digest of both."""
         file = str(path)
         try:
             data = path.read_bytes()
@@ -903,7 +925,22 @@ class Mapping:
             raise MappingFileError(file, line, "(syntax)", str(exc.problem or exc.context)) from None
         except yaml.YAMLError as exc:
             raise MappingFileError(file, 1, "(syntax)", str(exc)) from None
-        return cls._compile(tree, path, hashlib.sha256(data).hexdigest())
+        digest = hashlib.sha256(data).hexdigest()
+        if not isinstance(tree, _Map) or "extends" not in tree:
+            return tree, digest
+        base = tree["extends"]
+        line = _line(tree, "extends", 1)
+        if not isinstance(base, str) or not base:
+            raise MappingFileError(file, line, "extends", "expected a built-in mapping name or a mapping file")
+        if depth >= 4:
+            raise MappingFileError(file, line, "extends", "mappings extend each other more than 4 deep")
+        base_path = path.parent / base if base.endswith((".yaml", ".yml")) else BUILTIN_DIR / f"{base}.yaml"
+        if not base_path.is_file():
+            raise MappingFileError(file, line, "extends", f"no mapping {base!r} (looked for {base_path})")
+        base_tree, base_digest = cls._read(base_path, depth + 1)
+        merged = _overlay(base_tree, tree)
+        del merged["extends"]
+        return merged, hashlib.sha256((base_digest + digest).encode()).hexdigest()
 
     @staticmethod
     def _document_specs(tree: _Map, compiler: _Compiler) -> list[Any]:

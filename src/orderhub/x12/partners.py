@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -19,6 +19,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from orderhub._yaml import ConfigError, Document, expand_env, load_yaml
 from orderhub.service.config import ConfigErrors, validation_errors
 from orderhub.x12._segments import Delimiters
+
+if TYPE_CHECKING:
+    from orderhub.mapping import Mapping
 
 MAX_CONTROL_NUMBER = 999_999_999  # ISA13, GS06 and ST02 are at most nine digits
 
@@ -178,6 +181,10 @@ class PartnerProfile(_Section):
     uom_xref: TextMap
     control_numbers: ControlNumberStarts = Field(default_factory=ControlNumberStarts)
     transport: dict[str, Any] = Field(default_factory=dict)  # validated by the transport connector
+    # this partner's own 850 mapping: a file (relative to this profile; in a subfolder such as
+    # mappings/, since every YAML file of the partners folder is a profile) that `extends: x12-850`
+    # and changes only what differs, or a built-in mapping name; the built-in x12-850 when left out
+    mapping: Text | None = None
 
     @field_validator("id")
     @classmethod
@@ -241,6 +248,7 @@ class PartnerDirectory:
         self._profiles = dict(profiles)
         self._files = dict(files or {})
         self._senders = {(p.isa.qualifier, p.isa.id): p for p in profiles.values()}
+        self._mappings: dict[str, Mapping] = {}
 
     def __iter__(self) -> Iterator[PartnerProfile]:
         return iter(self._profiles.values())
@@ -257,6 +265,15 @@ class PartnerDirectory:
     def file_of(self, partner_id: str) -> str | None:
         return self._files.get(partner_id)
 
+    def mapping_for(self, partner_id: str) -> Mapping:
+        """The partner's 850 mapping (its profile's `mapping`, else the built-in x12-850), loaded once."""
+        mapping = self._mappings.get(partner_id)
+        if mapping is None:
+            profile, file = self._profiles.get(partner_id), self._files.get(partner_id)
+            setting = profile.mapping if profile is not None and profile.mapping else "x12-850"
+            mapping = self._mappings[partner_id] = _load_mapping(setting, Path(file).parent if file else Path("."))
+        return mapping
+
     def by_sender(self, qualifier: str, sender_id: str) -> PartnerProfile | None:
         """The profile whose `isa` is this ISA05/ISA06; padding trimmed, case kept (X12 ids are case-sensitive)."""
         return self._senders.get((qualifier.strip(), sender_id.strip()))
@@ -269,6 +286,18 @@ def parse_profile(doc: Document, data: Any) -> PartnerProfile:
         return PartnerProfile.model_validate(data)
     except ValidationError as exc:
         raise ConfigErrors(validation_errors(doc, exc)) from None
+
+
+def _load_mapping(setting: str, base_dir: Path) -> Mapping:
+    from orderhub.mapping import Mapping, UnknownMappingError, builtin_mapping
+
+    if setting.endswith((".yaml", ".yml")):
+        path = Path(setting)
+        return Mapping.load(path if path.is_absolute() else base_dir / path)
+    try:
+        return builtin_mapping(setting)
+    except UnknownMappingError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def load_partners(directory: Path) -> PartnerDirectory:
@@ -298,6 +327,12 @@ def load_partners(directory: Path) -> PartnerDirectory:
                 doc.error(("isa", "id"), f"ISA sender {profile.isa} is already the partner {senders[sender]!r}")
             )
             continue
+        if profile.mapping is not None:
+            try:
+                _load_mapping(profile.mapping, Path(doc.file).parent)
+            except ValueError as exc:  # a MappingFileError names the mapping file, line and field
+                errors.append(doc.error(("mapping",), str(exc)))
+                continue
         profiles[profile.id] = profile
         files[profile.id] = doc.file
         senders[sender] = profile.id
