@@ -413,6 +413,7 @@ def _overlay(base: Any, override: Any) -> Any:
             merged[key] = _overlay(base.get(key), value)
     return merged
 
+
 Step = tuple[Callable[[Any, Any, Run], Any], bool]
 
 
