@@ -1,7 +1,8 @@
-"""`orderhub run` as a real process against the local fake WooCommerce, BigCommerce and Magento, through
-what goes wrong in production: the same webhook delivered twice and an older change delivered after a
+"""`orderhub run` as a real process against the local fake WooCommerce, BigCommerce, Magento and Shopify,
+through what goes wrong in production: the same webhook delivered twice and an older change delivered after a
 newer one, a change whose webhook never came (found by the reconciliation poll), credentials revoked
 (or an admin token expiring) mid-run, and webhook subscriptions the platform disabled or deleted.
+(tests/e2e/test_daemon.py has repeated and stale Shopify webhooks for a webhook-only connector.)
 
 Each daemon also runs a webhook-only WooCommerce connector, `bystander`, to show that one connector's
 trouble leaves the others working."""
@@ -22,13 +23,14 @@ import pytest
 
 from tests.fakes import bigcommerce as bc_fake
 from tests.fakes import magento as mage_fake
+from tests.fakes import shopify as shop_fake
 from tests.fakes import woocommerce as woo_fake
 from tests.fakes._server import serve_in_thread
 from tests.fakes.signing import ADOBE_KEYS, adobe_event, adobe_signature, standard_webhook_headers, woo_headers
-from tests.helpers import Daemon, free_port, wait_for, write_config
+from tests.helpers import Daemon, free_port, shopify_headers, wait_for, write_config
 
 pytestmark = [pytest.mark.e2e, pytest.mark.corpus]
-WOO_SECRET, BC_SECRET = "scenario-woo-secret", "scenario-bc-secret"
+WOO_SECRET, BC_SECRET, SHOP_SECRET = "scenario-woo-secret", "scenario-bc-secret", "scenario-shop-secret"
 # a short poll and subscription check, so recoveries come within the waits; no overlap, so a poll reads
 # only what changed since the last one
 FAST = {"poll_interval": 0.3, "overlap_seconds": 0, "subscription_check_interval": 0.3}
@@ -414,3 +416,103 @@ def test_magento_admin_token_expiry_and_a_refused_login(tmp_path: Path, corpus: 
         mage_change(fake, mage_revision(three, "2017-08-26 10:00:00", 175))
         assert grand_total(order_at(daemon, "mage:3", 3)) == "175"
         assert fake.issued >= 3
+
+
+# Shopify -----------------------------------------------------------------------------------------
+
+SHOP_ORDER = 450789469
+
+
+def shop_connector(url: str, **more: Any) -> dict[str, Any]:
+    return {
+        "kind": "shopify",
+        "shop": "acme.myshopify.com",
+        "base_url": url,
+        "access_token": shop_fake.TOKEN,
+        "api_version": shop_fake.VERSION,
+        "webhook_secret": SHOP_SECRET,
+        "start_from": "2008-01-01T00:00:00Z",
+        "poll_interval": FAST["poll_interval"],
+        "overlap_seconds": 0,
+        "manage_webhooks": False,
+        **more,
+    }
+
+
+def shop_revision(order: dict[str, Any], updated_at: str, total_price: str) -> dict[str, Any]:
+    return shop_fake.variant(order, SHOP_ORDER, updated_at, total_price=total_price)
+
+
+def shop_change(fake: shop_fake.FakeShopify, changed: dict[str, Any]) -> None:
+    fake.orders = [changed if o["id"] == changed["id"] else o for o in fake.orders]
+
+
+def test_shopify_repeated_and_late_webhooks_with_the_api_connected(tmp_path: Path, corpus: Path) -> None:
+    original = shop_fake.corpus_order(corpus)
+    fake = shop_fake.FakeShopify(orders=[original])
+    newer = orjson.dumps(shop_revision(original, "2008-01-11T09:00:00-05:00", "419.94"))
+    older = orjson.dumps(shop_revision(original, "2008-01-10T15:00:00-05:00", "414.94"))
+    with serve_in_thread(fake.app()) as url, daemon_with(tmp_path, {"shop": shop_connector(url)}) as daemon:
+        assert grand_total(order_at(daemon, f"shop:{SHOP_ORDER}", 1)) == "409.94"
+        topic = "orders/updated"
+        assert post_webhook(daemon, "shop", newer, shopify_headers(SHOP_SECRET, newer, "evt-2", topic)) is False
+        assert post_webhook(daemon, "shop", newer, shopify_headers(SHOP_SECRET, newer, "evt-2", topic)) is True
+        assert post_webhook(daemon, "shop", older, shopify_headers(SHOP_SECRET, older, "evt-1", topic)) is False
+        wait_for(
+            lambda: metric(daemon, "orderhub_orders_normalized_total", connector="shop", outcome="stale") == 1,
+            what="the older change judged stale",
+        )
+        assert grand_total(order_at(daemon, f"shop:{SHOP_ORDER}", 2)) == "419.94"
+
+
+def test_shopify_change_without_a_webhook_is_found_by_the_poll(tmp_path: Path, corpus: Path) -> None:
+    original = shop_fake.corpus_order(corpus)
+    fake = shop_fake.FakeShopify(orders=[original])
+    with serve_in_thread(fake.app()) as url, daemon_with(tmp_path, {"shop": shop_connector(url)}) as daemon:
+        assert grand_total(order_at(daemon, f"shop:{SHOP_ORDER}", 1)) == "409.94"
+        shop_change(fake, shop_revision(original, "2008-01-11T09:00:00-05:00", "419.94"))  # no webhook sent
+        assert grand_total(order_at(daemon, f"shop:{SHOP_ORDER}", 2)) == "419.94"
+
+
+def test_shopify_revoked_token_is_reported_and_polling_resumes_once_accepted(tmp_path: Path, corpus: Path) -> None:
+    original = shop_fake.corpus_order(corpus)
+    fake = shop_fake.FakeShopify(orders=[original])
+    with serve_in_thread(fake.app()) as url, daemon_with(tmp_path, {"shop": shop_connector(url)}) as daemon:
+        assert grand_total(order_at(daemon, f"shop:{SHOP_ORDER}", 1)) == "409.94"
+        assert restarts(daemon, "shop") == 0
+        fake.revoked = True
+        wait_for(lambda: restarts(daemon, "shop") >= 1, what="the shop connector restarted after a 401")
+        assert "answered HTTP 401" in log_text(daemon)
+        assert_daemon_serves_others(daemon, corpus)
+
+        fake.revoked = False
+        shop_change(fake, shop_revision(original, "2008-01-11T09:00:00-05:00", "419.94"))
+        assert grand_total(order_at(daemon, f"shop:{SHOP_ORDER}", 2)) == "419.94"
+
+
+def test_shopify_deleted_subscription_is_registered_again(tmp_path: Path, corpus: Path) -> None:
+    fake = shop_fake.FakeShopify(orders=[shop_fake.corpus_order(corpus)])
+    address = "https://hub.example.test/webhooks/shop"
+    settings = {"webhook_url": address, "manage_webhooks": True, "webhook_check_interval": 0.3}
+    topics = {
+        "ORDERS_CREATE",
+        "ORDERS_UPDATED",
+        "ORDERS_PAID",
+        "ORDERS_CANCELLED",
+        "ORDERS_FULFILLED",
+        "REFUNDS_CREATE",
+    }
+
+    def all_present() -> bool:
+        subscriptions = list(fake.subscriptions.values())
+        return {s["topic"] for s in subscriptions} == topics and len(subscriptions) == len(topics)
+
+    with serve_in_thread(fake.app()) as url:
+        with daemon_with(tmp_path, {"shop": shop_connector(url, **settings)}) as daemon:
+            wait_for(all_present, what="the six order subscriptions")
+            assert {s["callbackUrl"] for s in fake.subscriptions.values()} == {address}
+            before = set(fake.subscriptions)
+            fake.delete_subscription("ORDERS_UPDATED")
+            wait_for(all_present, what="the deleted subscription back")
+            assert len(set(fake.subscriptions) - before) == 1
+            assert "webhook subscription was deleted on Shopify; registered again" in log_text(daemon)

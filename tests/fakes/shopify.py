@@ -7,7 +7,7 @@
 - GET /admin/api/{version}/orders/{id}.json: the REST order, `{"order": {...}}`, with
   X-Shopify-Shop-Api-Call-Limit.
 - `graphql_throttled` GraphQL answers owed (a THROTTLED error with the bucket empty), and 429 + Retry-After
-  through FakeBase. Every call must carry X-Shopify-Access-Token.
+  through FakeBase. Every call must carry X-Shopify-Access-Token; with `revoked` set, every call answers 401.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ class FakeShopify(FakeBase):
     subscriptions: dict[str, dict[str, str]] = field(default_factory=dict)  # id -> {topic, callbackUrl}
     fulfillments: list[dict[str, Any]] = field(default_factory=list)  # fulfillmentCreate inputs, in order
     graphql_calls: list[dict[str, Any]] = field(default_factory=list)
+    revoked: bool = False  # the app was uninstalled (its token revoked): every call answers 401
     _next_id: int = 1000
     _remaining: dict[str, int] = field(default_factory=dict)  # fulfillment order line item id -> remaining
     _made: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # order id -> fulfillments
@@ -80,7 +81,7 @@ class FakeShopify(FakeBase):
         return f"gid://shopify/{kind}/{self._next_id}"
 
     def _authorized(self, request: web.Request) -> bool:
-        return request.headers.get("X-Shopify-Access-Token") == TOKEN
+        return not self.revoked and request.headers.get("X-Shopify-Access-Token") == TOKEN
 
     # REST ---------------------------------------------------------------------------------------
     async def rest_order(self, request: web.Request) -> web.Response:
