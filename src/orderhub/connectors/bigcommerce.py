@@ -12,11 +12,11 @@ import time
 from collections.abc import Mapping as MappingABC
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import httpx
 import structlog
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from orderhub.connectors import _bigcommerce_fulfill
 from orderhub.connectors._bigcommerce_hooks import SCOPES, BigCommerceHooks
@@ -60,6 +60,13 @@ class BigCommerceSettings(PollSettings):
     # with the API credentials the order hooks are registered there and kept active
     webhook_url: str | None = None
     subscription_check_interval: float = Field(3600.0, gt=0)
+
+    @model_validator(mode="after")
+    def _whole_credential(self) -> Self:
+        if (self.store_hash is None) != (self.access_token is None):  # half of it is a mistake, not webhook-only
+            missing = "access_token" if self.access_token is None else "store_hash"
+            raise ValueError(f"the API needs store_hash and access_token; missing {missing}")
+        return self
 
     @field_validator("webhook_url")
     @classmethod

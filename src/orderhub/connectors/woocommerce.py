@@ -86,6 +86,12 @@ class WooCommerceSettings(PollSettings):
 
     @model_validator(mode="after")
     def _webhooks_need_a_secret(self) -> Self:
+        api = {"base_url": self.base_url, "consumer_key": self.consumer_key, "consumer_secret": self.consumer_secret}
+        missing = [name for name, value in api.items() if value is None]
+        if 0 < len(missing) < len(api):  # half an API credential is a mistake, not webhook-only mode
+            raise ValueError(
+                f"the REST API needs base_url, consumer_key and consumer_secret; missing {', '.join(missing)}"
+            )
         if self.webhook_url is not None and not self.webhook_url.startswith(("https://", "http://")):
             raise ValueError("webhook_url must be an http:// or https:// address")
         if self.webhook_url is not None and not self.webhook_secret:
