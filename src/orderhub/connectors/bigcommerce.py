@@ -23,7 +23,6 @@ from orderhub.connectors._bigcommerce_hooks import SCOPES, BigCommerceHooks
 from orderhub.connectors._http import Api, ApiError, pause
 from orderhub.connectors._poll import (
     NO_PROGRESS,
-    CannotBackfill,
     PollSettings,
     Progress,
     Tally,
@@ -31,11 +30,11 @@ from orderhub.connectors._poll import (
     dump_json,
     every,
     poll_and_fetch,
-    poll_from_cursor,
     run_together,
 )
 from orderhub.connectors._subscriptions import HookKeeper
-from orderhub.connectors.base import Connector, NotAnOrder, Secret, Secrets, WebhookVerdict, hmac_matches
+from orderhub.connectors._windowed import WindowPolledConnector
+from orderhub.connectors.base import NotAnOrder, Secret, Secrets, WebhookVerdict, hmac_matches
 from orderhub.mapping import Mapping, MappingError, builtin_mapping, parse_json
 from orderhub.model.events import FulfillmentEvent
 from orderhub.model.order import Order
@@ -105,10 +104,11 @@ def _pointer(body: bytes) -> tuple[str | None, int | None]:
     return (str(hash_) if hash_ else None), order_id
 
 
-class BigCommerceConnector(Connector):
+class BigCommerceConnector(WindowPolledConnector):
     kind: ClassVar[str] = "bigcommerce"
     channel: ClassVar[str] = "bigcommerce"
     settings_model = BigCommerceSettings
+    api_needs = "store_hash and access_token"
     takes_webhooks = True
     runs = True
 
@@ -263,19 +263,6 @@ class BigCommerceConnector(Connector):
             if len(self._taken) > _REMEMBERED:
                 del self._taken[next(iter(self._taken))]  # the least recently taken
         return receipt
-
-    async def poll_once(self, api: Api) -> int:
-        settings = self.settings
-        return await poll_from_cursor(
-            self.intake, self.name, settings.start_from, settings.overlap_seconds, lambda w: self.poll_window(api, w)
-        )
-
-    async def backfill(self, window: Window, progress: Progress = NO_PROGRESS) -> Tally:
-        """The orders modified in the window, taken in like polled ones; the live cursor is not touched."""
-        if not self.has_api:
-            raise CannotBackfill(f"connector {self.name} has no store_hash and access_token to read orders with")
-        async with self.client() as client:
-            return await self.poll_window(Api(client), window, "backfill", progress)
 
     async def poll_window(
         self, api: Api, window: Window, trigger: str = "poll", progress: Progress = NO_PROGRESS

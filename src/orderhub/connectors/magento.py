@@ -23,18 +23,17 @@ from orderhub.connectors._http import Api, ApiError, expect_ok
 from orderhub.connectors._oauth1 import OAuth1
 from orderhub.connectors._poll import (
     NO_PROGRESS,
-    CannotBackfill,
     PollSettings,
     Progress,
     Tally,
     Window,
     dump_json,
     poll_and_fetch,
-    poll_from_cursor,
     utc_naive_text,
 )
 from orderhub.connectors._rsa import RsaPublicKey, load_public_keys
-from orderhub.connectors.base import Connector, NotAnOrder, Secret, WebhookVerdict
+from orderhub.connectors._windowed import WindowPolledConnector
+from orderhub.connectors.base import NotAnOrder, Secret, WebhookVerdict
 from orderhub.mapping import Mapping, builtin_mapping, parse_json
 from orderhub.model.events import FulfillmentEvent
 from orderhub.model.order import Order
@@ -86,10 +85,11 @@ class MagentoSettings(PollSettings):
         return self
 
 
-class MagentoConnector(Connector):
+class MagentoConnector(WindowPolledConnector):
     kind: ClassVar[str] = "magento"
     channel: ClassVar[str] = "magento"
     settings_model = MagentoSettings
+    api_needs = "access_token or username + password"
     runs = True
 
     settings: MagentoSettings
@@ -303,21 +303,6 @@ class MagentoConnector(Connector):
             criteria[f"{until}[value]"] = window.until.astimezone(UTC).strftime(MAGENTO_TIME)
             criteria[f"{until}[condition_type]"] = "lt"
         return criteria
-
-    async def poll_once(self, api: Api) -> int:
-        settings = self.settings
-        return await poll_from_cursor(
-            self.intake, self.name, settings.start_from, settings.overlap_seconds, lambda w: self.poll_window(api, w)
-        )
-
-    async def backfill(self, window: Window, progress: Progress = NO_PROGRESS) -> Tally:
-        """The orders updated in the window, taken in like polled ones; the live cursor is not touched."""
-        if not self.has_api:
-            raise CannotBackfill(
-                f"connector {self.name} has no access_token or username + password to read orders with"
-            )
-        async with self.client() as client:
-            return await self.poll_window(Api(client), window, "backfill", progress)
 
     async def poll_window(
         self, api: Api, window: Window, trigger: str = "poll", progress: Progress = NO_PROGRESS

@@ -20,20 +20,19 @@ from orderhub.connectors import _woocommerce_fulfill
 from orderhub.connectors._http import Api, ApiError, expect_ok
 from orderhub.connectors._poll import (
     NO_PROGRESS,
-    CannotBackfill,
     PollSettings,
     Progress,
     Tally,
     Window,
     dump_json,
     every,
-    poll_from_cursor,
     run_together,
     utc_naive_text,
 )
 from orderhub.connectors._subscriptions import HookKeeper
+from orderhub.connectors._windowed import WindowPolledConnector
 from orderhub.connectors._woocommerce_hooks import TOPICS, WooCommerceHooks
-from orderhub.connectors.base import Connector, NotAnOrder, Secret, Secrets, WebhookVerdict, hmac_matches
+from orderhub.connectors.base import NotAnOrder, Secret, Secrets, WebhookVerdict, hmac_matches
 from orderhub.mapping import Mapping, MappingError, builtin_mapping, parse_json
 from orderhub.model.events import FulfillmentEvent
 from orderhub.model.order import Order
@@ -119,17 +118,18 @@ def dedupe_key(body: bytes) -> str | None:
     return f"{document['id']}:{modified}" if modified else None
 
 
-class WooCommerceConnector(Connector):
+class WooCommerceConnector(WindowPolledConnector):
     kind: ClassVar[str] = "woocommerce"
     channel: ClassVar[str] = "woocommerce"
     settings_model = WooCommerceSettings
+    api_needs = "base_url, consumer_key and consumer_secret"
     takes_webhooks = True
     runs = True
 
     settings: WooCommerceSettings
 
     @property
-    def polls(self) -> bool:
+    def has_api(self) -> bool:
         s = self.settings
         return bool(s.base_url and s.consumer_key and s.consumer_secret)
 
@@ -137,13 +137,13 @@ class WooCommerceConnector(Connector):
         notes = []
         if not self.settings.webhook_secret:
             notes.append("no webhook_secret: every signed webhook will be refused with 401")
-        if not self.polls:
+        if not self.has_api:
             notes.append("webhook-only: no base_url/consumer_key/consumer_secret, so no reconciliation poll")
         return notes
 
     @property
     def manages_webhooks(self) -> bool:
-        return self.polls and self.settings.webhook_url is not None
+        return self.has_api and self.settings.webhook_url is not None
 
     # webhooks -----------------------------------------------------------------------------------
     def verify_webhook(self, headers: MappingABC[str, str], body: bytes) -> WebhookVerdict:
@@ -168,7 +168,7 @@ class WooCommerceConnector(Connector):
 
     # reconciliation poll ------------------------------------------------------------------------
     async def run(self) -> None:
-        if not self.polls:
+        if not self.has_api:
             return  # webhook-only; said at start
         async with self.client() as client:
             api = Api(client)
@@ -195,21 +195,6 @@ class WooCommerceConnector(Connector):
             timeout=s.request_timeout,
             headers={"Accept": "application/json"},
         )
-
-    async def poll_once(self, api: Api) -> int:
-        settings = self.settings
-        return await poll_from_cursor(
-            self.intake, self.name, settings.start_from, settings.overlap_seconds, lambda w: self.poll_window(api, w)
-        )
-
-    async def backfill(self, window: Window, progress: Progress = NO_PROGRESS) -> Tally:
-        """The orders modified in the window, taken in like polled ones; the live cursor is not touched."""
-        if not self.polls:
-            raise CannotBackfill(
-                f"connector {self.name} has no base_url, consumer_key and consumer_secret to read orders with"
-            )
-        async with self.client() as client:
-            return await self.poll_window(Api(client), window, "backfill", progress)
 
     async def poll_window(
         self, api: Api, window: Window, trigger: str = "poll", progress: Progress = NO_PROGRESS
@@ -269,11 +254,11 @@ class WooCommerceConnector(Connector):
     # tracking push-back ---------------------------------------------------------------------------
     @property
     def pushes_tracking(self) -> bool:
-        return self.polls
+        return self.has_api
 
     async def push_fulfillment(self, order: Order, event: FulfillmentEvent) -> str:
         """A customer note about the shipment (and the order completed when all of it shipped); the note id."""
-        if not self.polls:
+        if not self.has_api:
             raise ApiError(f"connector {self.name} has no API keys: tracking cannot be pushed to WooCommerce")
         async with self.client() as client:
             return await _woocommerce_fulfill.push_fulfillment(Api(client), order, event)
