@@ -4,10 +4,7 @@ servers serving corpus payloads: signed webhooks, pings, duplicates, orders reco
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,49 +22,10 @@ from tests.fakes import magento as mage_fake
 from tests.fakes import woocommerce as woo_fake
 from tests.fakes.signing import ADOBE_KEYS, adobe_event, adobe_signature, standard_webhook_headers, woo_headers
 from tests.helpers import write_config
+from tests.integration.serving import eventually, hub_running, order
 
 pytestmark = pytest.mark.corpus
 WOO_SECRET, BC_SECRET = "woo-webhook-secret", "bc-client-secret"
-
-
-@asynccontextmanager
-async def hub_running(
-    tmp_path: Path, connectors: dict[str, dict[str, Any]]
-) -> AsyncIterator[tuple[Hub, httpx.AsyncClient]]:
-    config = write_config(tmp_path, 0, connectors, http={"host": "127.0.0.1", "port": 0, "api_token": "tok"})
-    hub = Hub(load_config(config))
-    await hub.start()
-    server = TestServer(make_app(hub))
-    await server.start_server()
-    client = httpx.AsyncClient(base_url=str(server.make_url("")), headers={"Authorization": "Bearer tok"})
-    try:
-        yield hub, client
-    finally:
-        await client.aclose()
-        await server.close()
-        await hub.stop()
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 20.0) -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
-async def order(client: httpx.AsyncClient, order_id: str, revision: int = 1) -> dict[str, Any]:
-    async def ready() -> dict[str, Any] | None:
-        response = await client.get(f"/api/orders/{order_id}")
-        if response.status_code == 200 and response.json()["revision"] >= revision:
-            return dict(response.json())
-        return None
-
-    return dict(await eventually(ready, f"{order_id} at revision {revision}"))
 
 
 async def checkpoint(hub: Hub, connector: str, value: str) -> None:

@@ -4,68 +4,26 @@ shipment, one ship call; subscriptions the platform disabled or deleted are put 
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 import pytest
-from aiohttp.test_utils import TestServer
 
 from orderhub.bus.base import OutMessage
-from orderhub.service.config import load_config
-from orderhub.service.http import make_app
 from orderhub.service.hub import Hub
 from tests.fakes import bigcommerce as bc_fake
 from tests.fakes import magento as mage_fake
 from tests.fakes import woocommerce as woo_fake
-from tests.helpers import write_config
+from tests.integration.serving import eventually, hub_running, order
 
 pytestmark = pytest.mark.corpus
 WOO_HOOK_URL = "https://hub.example.test/webhooks/woo"
 BC_HOOK_URL = "https://hub.example.test/webhooks/bc"
 
 
-@asynccontextmanager
-async def hub_running(
-    tmp_path: Path, connectors: dict[str, dict[str, Any]]
-) -> AsyncIterator[tuple[Hub, httpx.AsyncClient]]:
-    config = write_config(tmp_path, 0, connectors, http={"host": "127.0.0.1", "port": 0, "api_token": "tok"})
-    hub = Hub(load_config(config))
+def quick_retries(hub: Hub) -> None:
     hub.track.attempts, hub.track.backoff = 2, 0.01
-    await hub.start()
-    server = TestServer(make_app(hub))
-    await server.start_server()
-    client = httpx.AsyncClient(base_url=str(server.make_url("")), headers={"Authorization": "Bearer tok"})
-    try:
-        yield hub, client
-    finally:
-        await client.aclose()
-        await server.close()
-        await hub.stop()
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 20.0) -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
-async def order(client: httpx.AsyncClient, order_id: str) -> dict[str, Any]:
-    async def found() -> dict[str, Any] | None:
-        response = await client.get(f"/api/orders/{order_id}")
-        return dict(response.json()) if response.status_code == 200 else None
-
-    return dict(await eventually(found, f"order {order_id}"))
 
 
 def fulfillment(order_id: str, fulfillment_id: str, lines: list[tuple[str, str]] | None = None) -> OutMessage:
@@ -112,7 +70,7 @@ async def test_a_fulfillment_event_delivered_twice_is_pushed_once_per_platform(t
                 start_from="2017-08-01T00:00:00Z",
             ),
         }
-        async with hub_running(tmp_path, connectors) as (hub, client):
+        async with hub_running(tmp_path, connectors, quick_retries) as (hub, client):
             for order_id in ("woo:727", "bc:218", "mage:3"):
                 await order(client, order_id)
             for order_id in ("woo:727", "bc:218", "mage:3"):
@@ -182,7 +140,7 @@ async def test_disabled_and_deleted_subscriptions_are_put_back_by_the_periodic_c
                 subscription_check_interval=0.2,
             ),
         }
-        async with hub_running(tmp_path, connectors) as (hub, _):
+        async with hub_running(tmp_path, connectors, quick_retries) as (hub, _):
 
             async def all_active() -> bool:
                 woo_ok = sorted(w["topic"] for w in woo.webhooks.values() if w["status"] == "active") == [

@@ -5,26 +5,21 @@ privacy webhooks carried out on the stored orders."""
 
 from __future__ import annotations
 
-import asyncio
 import copy
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
 import pytest
-from aiohttp.test_utils import TestServer
 
 from orderhub.bus.base import OutMessage
-from orderhub.service.config import load_config
-from orderhub.service.http import make_app
 from orderhub.service.hub import Hub
 from orderhub.store.base import RawIn, Receipt, StoreUnavailable
 from tests.fakes import shopify as fake_shopify
 from tests.fakes.shopify import FakeShopify, corpus_order, variant
-from tests.helpers import shopify_headers, write_config
+from tests.helpers import shopify_headers
+from tests.integration.serving import eventually, hub_running, order
 
 pytestmark = pytest.mark.corpus
 SECRET = "shopify-app-secret"
@@ -47,46 +42,6 @@ def api_settings(url: str, **changes: Any) -> dict[str, Any]:
         "webhook_check_interval": 3600,
         **changes,
     }
-
-
-@asynccontextmanager
-async def hub_running(
-    tmp_path: Path, settings: dict[str, Any], prepare: Callable[[Hub], None] | None = None
-) -> AsyncIterator[tuple[Hub, httpx.AsyncClient]]:
-    config = write_config(tmp_path, 0, {"shop": settings}, http={"host": "127.0.0.1", "port": 0, "api_token": "tok"})
-    hub = Hub(load_config(config))
-    if prepare is not None:
-        prepare(hub)
-    await hub.start()
-    server = TestServer(make_app(hub))
-    await server.start_server()
-    client = httpx.AsyncClient(base_url=str(server.make_url("")), headers={"Authorization": "Bearer tok"})
-    try:
-        yield hub, client
-    finally:
-        await client.aclose()
-        await server.close()
-        await hub.stop()
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 20.0) -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
-async def order(client: httpx.AsyncClient, order_id: str) -> dict[str, Any]:
-    async def found() -> dict[str, Any] | None:
-        response = await client.get(f"/api/orders/{order_id}")
-        return dict(response.json()) if response.status_code == 200 else None
-
-    return dict(await eventually(found, f"order {order_id}"))
 
 
 async def receipts(hub: Hub) -> list[tuple[str, str | None, str]]:
@@ -115,7 +70,7 @@ async def post_webhook(client: httpx.AsyncClient, document: dict[str, Any], topi
 async def test_reconciliation_recovers_what_webhooks_missed_and_subscribes(tmp_path: Path, corpus: Path) -> None:
     a, b = shop_orders(corpus)
     fake = FakeShopify(orders=[a, b], graphql_throttled=1, throttle=1)
-    async with fake_shopify.running(fake) as url, hub_running(tmp_path, api_settings(url)) as (hub, client):
+    async with fake_shopify.running(fake) as url, hub_running(tmp_path, {"shop": api_settings(url)}) as (hub, client):
         await post_webhook(client, a, "orders/create", "evt-a")  # B's webhook never comes
         recovered = await order(client, f"shop:{B_ID}")
         assert recovered["source"]["external_id"] == str(B_ID)
@@ -189,7 +144,7 @@ async def test_the_cursor_moves_only_after_orders_are_durable(tmp_path: Path, co
     settings = api_settings("", overlap_seconds=0, page_size=1, manage_webhooks=False)
     async with fake_shopify.running(fake) as url:
         settings["base_url"] = url
-        async with hub_running(tmp_path, settings, prepare) as (hub, client):
+        async with hub_running(tmp_path, {"shop": settings}, prepare) as (hub, client):
 
             async def reached() -> bool:
                 return await hub.store.get_checkpoint("shop", "modified_since") == "2008-01-11T14:00:00+00:00"
@@ -207,7 +162,10 @@ async def test_a_fulfillment_event_is_pushed_once_even_when_published_twice(tmp_
     def prepare(hub: Hub) -> None:
         hub.track.attempts, hub.track.backoff = 2, 0.01
 
-    async with fake_shopify.running(fake) as url, hub_running(tmp_path, api_settings(url), prepare) as (hub, client):
+    async with (
+        fake_shopify.running(fake) as url,
+        hub_running(tmp_path, {"shop": api_settings(url)}, prepare) as (hub, client),
+    ):
         stored = await order(client, f"shop:{A_ID}")
         first_line, second_line = stored["lines"][0], stored["lines"][1]
 
@@ -289,7 +247,7 @@ async def test_a_deleted_subscription_is_registered_again(tmp_path: Path) -> Non
     settings = api_settings("", webhook_check_interval=0.2, poll_interval=3600)
     async with fake_shopify.running(fake) as url:
         settings["base_url"] = url
-        async with hub_running(tmp_path, settings) as (hub, _):
+        async with hub_running(tmp_path, {"shop": settings}) as (hub, _):
 
             async def subscribed() -> bool:
                 return len(fake.subscriptions) == 6
@@ -322,7 +280,7 @@ async def test_privacy_webhooks_redact_and_export(tmp_path: Path, corpus: Path) 
     bob = corpus_order(corpus)
     claire = other_customer(bob)
     settings = {"kind": "shopify", "webhook_secret": SECRET}  # webhook-only is enough
-    async with hub_running(tmp_path, settings) as (hub, client):
+    async with hub_running(tmp_path, {"shop": settings}) as (hub, client):
         await post_webhook(client, bob, "orders/create", "evt-bob")
         await post_webhook(client, claire, "orders/create", "evt-claire")
         before = await order(client, f"shop:{A_ID}")
@@ -424,7 +382,7 @@ async def test_privacy_webhooks_redact_and_export(tmp_path: Path, corpus: Path) 
 async def test_a_refunds_create_webhook_lands_on_its_order(tmp_path: Path, corpus: Path) -> None:
     """refunds/create is one of the managed subscriptions: its bare refund is applied to the order it names."""
     refund = orjson.loads((corpus / "channels" / "shopify" / "shopify_python_api-refund.json").read_bytes())["refund"]
-    async with hub_running(tmp_path, {"kind": "shopify", "webhook_secret": SECRET}) as (hub, client):
+    async with hub_running(tmp_path, {"shop": {"kind": "shopify", "webhook_secret": SECRET}}) as (hub, client):
         await post_webhook(client, corpus_order(corpus), "orders/create", "evt-order")
         await order(client, f"shop:{A_ID}")
         await post_webhook(client, refund, "refunds/create", "evt-refund")
