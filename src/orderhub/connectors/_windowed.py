@@ -1,5 +1,5 @@
-"""Cart connectors that read their orders by change-time window: the live poll from the cursor and an
-on-demand backfill, one implementation for WooCommerce, BigCommerce and Magento."""
+"""Cart connectors that read their orders by change-time window: the live poll from the cursor, an
+on-demand backfill and the tracking push, one implementation for WooCommerce, BigCommerce and Magento."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import httpx
 
-from orderhub.connectors._http import Api
+from orderhub.connectors._http import Api, ApiError
 from orderhub.connectors._poll import (
     NO_PROGRESS,
     CannotBackfill,
@@ -18,6 +18,8 @@ from orderhub.connectors._poll import (
     poll_from_cursor,
 )
 from orderhub.connectors.base import Connector
+from orderhub.model import Order
+from orderhub.model.events import FulfillmentEvent
 
 
 class WindowPolledConnector(Connector):
@@ -51,3 +53,17 @@ class WindowPolledConnector(Connector):
             raise CannotBackfill(f"connector {self.name} has no {self.api_needs} to read orders with")
         async with self.client() as client:
             return await self.poll_window(Api(client), window, "backfill", progress)
+
+    @property
+    def pushes_tracking(self) -> bool:
+        return self.has_api
+
+    async def push_fulfillment(self, order: Order, event: FulfillmentEvent) -> str:
+        if not self.has_api:
+            raise ApiError(f"connector {self.name} has no {self.api_needs}: tracking cannot be pushed")
+        async with self.client() as client:
+            return await self.fulfill(Api(client), order, event)
+
+    async def fulfill(self, api: Api, order: Order, event: FulfillmentEvent) -> str:
+        """Record the fulfillment on the platform; the platform's id of what it made."""
+        raise NotImplementedError

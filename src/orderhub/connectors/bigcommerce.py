@@ -36,8 +36,8 @@ from orderhub.connectors._subscriptions import HookKeeper
 from orderhub.connectors._windowed import WindowPolledConnector
 from orderhub.connectors.base import NotAnOrder, Secret, Secrets, WebhookVerdict, hmac_matches
 from orderhub.mapping import Mapping, MappingError, builtin_mapping, parse_json
+from orderhub.model import Order
 from orderhub.model.events import FulfillmentEvent
-from orderhub.model.order import Order
 from orderhub.stages.normalize import KeptWithoutOrder
 from orderhub.store.base import RawIn, Receipt, StoredRaw
 
@@ -294,13 +294,5 @@ class BigCommerceConnector(WindowPolledConnector):
             page += 1
 
     # tracking push-back ---------------------------------------------------------------------------
-    @property
-    def pushes_tracking(self) -> bool:
-        return self.has_api
-
-    async def push_fulfillment(self, order: Order, event: FulfillmentEvent) -> str:
-        """Create the shipment(s) of this fulfillment; the BigCommerce shipment id(s)."""
-        if not self.has_api:
-            raise ApiError(f"connector {self.name} has no store_hash/access_token: tracking cannot be pushed")
-        async with self.client() as client:
-            return await _bigcommerce_fulfill.push_fulfillment(Api(client), order, event)
+    async def fulfill(self, api: Api, order: Order, event: FulfillmentEvent) -> str:
+        return await _bigcommerce_fulfill.push_fulfillment(api, order, event)

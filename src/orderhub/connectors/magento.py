@@ -344,10 +344,6 @@ class MagentoConnector(WindowPolledConnector):
         )
 
     # tracking push-back ---------------------------------------------------------------------------
-    @property
-    def pushes_tracking(self) -> bool:
-        return self.has_api
-
     async def push_fulfillment(self, order: Order, event: FulfillmentEvent) -> str:
         """Ship (part of) the order on Magento with its track; the shipment's entity id."""
         if not self.has_api:

@@ -34,8 +34,8 @@ from orderhub.connectors._windowed import WindowPolledConnector
 from orderhub.connectors._woocommerce_hooks import TOPICS, WooCommerceHooks
 from orderhub.connectors.base import NotAnOrder, Secret, Secrets, WebhookVerdict, hmac_matches
 from orderhub.mapping import Mapping, MappingError, builtin_mapping, parse_json
+from orderhub.model import Order
 from orderhub.model.events import FulfillmentEvent
-from orderhub.model.order import Order
 from orderhub.store.base import RawIn, Receipt, StoredRaw
 
 log = structlog.get_logger("orderhub.connectors.woocommerce")
@@ -252,16 +252,8 @@ class WooCommerceConnector(WindowPolledConnector):
         )
 
     # tracking push-back ---------------------------------------------------------------------------
-    @property
-    def pushes_tracking(self) -> bool:
-        return self.has_api
-
-    async def push_fulfillment(self, order: Order, event: FulfillmentEvent) -> str:
-        """A customer note about the shipment (and the order completed when all of it shipped); the note id."""
-        if not self.has_api:
-            raise ApiError(f"connector {self.name} has no API keys: tracking cannot be pushed to WooCommerce")
-        async with self.client() as client:
-            return await _woocommerce_fulfill.push_fulfillment(Api(client), order, event)
+    async def fulfill(self, api: Api, order: Order, event: FulfillmentEvent) -> str:
+        return await _woocommerce_fulfill.push_fulfillment(api, order, event)
 
 
 def _gmt(value: datetime) -> str:
