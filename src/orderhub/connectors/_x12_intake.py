@@ -136,19 +136,7 @@ class X12Exchange(Connector):
         examined = await asyncio.to_thread(self._examine, body)
         if examined.quarantine is not None:
             return Outcome("quarantined", examined.quarantine)
-        profile = examined.profile
-        headers = {"filename": name}
-        if profile is not None:
-            headers["partner"] = profile.id
-        if examined.error is not None:
-            headers["x12_error"] = str(examined.error)
-        else:
-            if profile is not None:
-                self._warn_on_envelope_mismatch(name, profile, examined.interchanges)
-            first = examined.interchanges[0]
-            headers["sender"] = f"{first.sender_qualifier.strip()}:{first.sender_id}"
-            headers["receiver"] = f"{first.receiver_qualifier.strip()}:{first.receiver_id}"
-            headers["interchange_control_numbers"] = ",".join(i.control_number for i in examined.interchanges)
+        headers = {"filename": name, **self.stored_headers(name, examined)}
         receipt = await self.intake.accept(
             RawIn(
                 connector=self.name,
@@ -163,9 +151,25 @@ class X12Exchange(Connector):
         partner = headers.get("partner")
         if examined.error is None:
             return Outcome("ingested", receipt=receipt, partner=partner)
-        ta1_note = await self._reject_interchange(profile, examined.isa, examined.error)
+        ta1_note = await self._reject_interchange(examined.profile, examined.isa, examined.error)
         report = _parse_report(name, examined.error, receipt, ta1_note, self.retry_hint)
         return Outcome("unreadable", report, receipt, partner)
+
+    def stored_headers(self, name: str, examined: Examined) -> dict[str, str]:
+        """What is kept with a received file: its partner, and its parse error or envelope ids."""
+        headers: dict[str, str] = {}
+        if examined.profile is not None:
+            headers["partner"] = examined.profile.id
+        if examined.error is not None:
+            headers["x12_error"] = str(examined.error)
+        elif examined.interchanges:
+            if examined.profile is not None:
+                self._warn_on_envelope_mismatch(name, examined.profile, examined.interchanges)
+            first = examined.interchanges[0]
+            headers["sender"] = f"{first.sender_qualifier.strip()}:{first.sender_id}"
+            headers["receiver"] = f"{first.receiver_qualifier.strip()}:{first.receiver_id}"
+            headers["interchange_control_numbers"] = ",".join(i.control_number for i in examined.interchanges)
+        return headers
 
     def log_outcome(self, name: str, outcome: Outcome) -> None:
         """One line per file once the transport has moved it."""

@@ -254,17 +254,7 @@ class X12As2Connector(X12Exchange):
         headers = {"filename": name, **{f"as2_{key.replace('-', '_')}": value for key, value in as2.items()}}
         if examined.quarantine is not None:
             headers["quarantine"] = examined.quarantine.strip()
-        if examined.profile is not None:
-            headers["partner"] = examined.profile.id
-        if examined.error is not None:
-            headers["x12_error"] = str(examined.error)
-        elif examined.interchanges:
-            if examined.profile is not None:
-                self._warn_on_envelope_mismatch(name, examined.profile, examined.interchanges)
-            first = examined.interchanges[0]
-            headers["sender"] = f"{first.sender_qualifier.strip()}:{first.sender_id}"
-            headers["receiver"] = f"{first.receiver_qualifier.strip()}:{first.receiver_id}"
-            headers["interchange_control_numbers"] = ",".join(i.control_number for i in examined.interchanges)
+        headers.update(self.stored_headers(name, examined))
         receipt = await self.intake.accept(
             RawIn(
                 connector=self.name,
