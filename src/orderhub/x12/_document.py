@@ -13,7 +13,7 @@ Values are stripped and decoded as UTF-8 where they are valid UTF-8 (they are re
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -225,14 +225,3 @@ def set_document(transaction_set: TransactionSet, context: SetContext) -> dict[s
     document["sent_at"] = _sent_at(group, context.timezone)
     document["test"] = interchange.usage.strip() == "T"
     return document
-
-
-def set_documents(
-    interchanges: list[Interchange], set_ids: frozenset[str], timezone: str = "UTC"
-) -> Iterator[tuple[Interchange, FunctionalGroup, TransactionSet, dict[str, Any]]]:
-    for interchange in interchanges:
-        for group in interchange.groups:
-            for transaction_set in group.sets:
-                if transaction_set.id in set_ids:
-                    context = SetContext(interchange, group, timezone)
-                    yield interchange, group, transaction_set, set_document(transaction_set, context)
