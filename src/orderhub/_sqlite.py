@@ -12,6 +12,7 @@ import asyncio
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -26,14 +27,34 @@ class DatabaseClosed(RuntimeError):
     """The database was closed or its writer died; callers answer 503 and the sender retries."""
 
 
+_BUSY_TIMEOUT = 10.0  # seconds another process (the daemon, a CLI command) may hold the write lock
+
+
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL, waiting out another process doing the same: SQLite can answer that switch with
+    "database is locked" at once, without calling the busy handler."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    # the busy timeout is set by connect(), before the first statement: switching a new file to WAL
+    # takes the write lock, and two processes opening it at once must wait for each other, not fail
     if readonly:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
+        conn = sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None, timeout=_BUSY_TIMEOUT
+        )
     else:
-        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
+        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=_BUSY_TIMEOUT)
+        _enable_wal(conn)
         conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA busy_timeout=10000")
     conn.execute("PRAGMA foreign_keys=ON")
     return conn
 
