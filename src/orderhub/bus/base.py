@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-TOPICS = ("raw", "orders", "dlq", "outbound", "routed", "fulfillment")
+TOPICS = ("raw", "orders", "dlq", "outbound", "routed", "fulfillment", "privacy")
 
 
 @dataclass(frozen=True, slots=True)

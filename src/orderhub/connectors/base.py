@@ -136,7 +136,7 @@ def hmac_matches(secrets: list[SecretStr], body: bytes, given: bytes, digest: An
     """Constant-time comparison of `given` with the HMAC of `body` under each configured secret."""
     matched = False
     for secret in secrets:
-        expected = encode(hmac.new(secret.get_secret_value().encode(), body, digest).digest())
+        expected = encode(hmac.digest(secret.get_secret_value().encode(), body, digest))
         # no early exit: every secret is tried, so timing says nothing about which one matched
         matched |= hmac.compare_digest(expected, given)
     return matched

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 import structlog
 
@@ -59,6 +60,8 @@ class Hub:
 
     # Intake: what connectors and webhook handlers hand payloads to ---------------------------------
     async def accept(self, raw: RawIn) -> Receipt:
+        if self.privacy.wants(raw):
+            raw = replace(raw, also_to=("privacy",))
         receipt = await self.store.accept_raw(raw)
         self._published()
         self.metrics.accepted.labels(raw.connector).inc()

@@ -1,13 +1,14 @@
 """Privacy requests from channels (Shopify's customers/redact, shop/redact, customers/data_request):
 carried out on the stored orders of the connector that received them.
 
-Consumes `raw` in its own group, beside normalize. A payload is looked at only when its connector
-reads privacy requests (`PrivacySource`) and says, from the stored headers, that it may be one; its
-request is then carried out and recorded (`privacy_actions`, keyed by receipt, so a re-delivery does
-nothing twice). Redaction: `store.privacy.redact` on the stored orders, then the stored payloads
-behind them through the connector's `redact_payload`. A data request: the customer's orders as a JSON
-file under `data_dir/exports/` (`store.exports`), removed again by a later redaction of that customer
-or of the shop. An unreadable request goes to the DLQ.
+Consumes the `privacy` topic: at intake (`PrivacyStage.wants`) a webhook whose connector reads
+privacy requests (`PrivacySource`) and says, from its headers, that it may be one gets its `raw`
+message sent there too, so this stage never reads the whole `raw` topic. The request is carried out
+and recorded (`privacy_actions`, keyed by receipt, so a re-delivery does nothing twice).
+Redaction: `store.privacy.redact` on the stored orders, then the stored payloads behind them through
+the connector's `redact_payload`. A data request: the customer's orders as a JSON file under
+`data_dir/exports/` (`store.exports`), removed again by a later redaction of that customer or of the
+shop. An unreadable request goes to the DLQ.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from orderhub.bus.base import Bus, Message
 from orderhub.model.events import PrivacyRequest
 from orderhub.stages.normalize import dlq_message
 from orderhub.store import privacy
-from orderhub.store.base import Store, StoredRaw
+from orderhub.store.base import RawIn, Store, StoredRaw
 from orderhub.store.exports import remove_exports, write_export
 
 log = structlog.get_logger("orderhub.stages.privacy")
@@ -61,7 +62,7 @@ class PrivacyStage:
         db.add_schema(privacy.SCHEMA)
 
     async def run(self) -> None:
-        subscription = await self.bus.subscribe("raw", GROUP)
+        subscription = await self.bus.subscribe("privacy", GROUP)
         try:
             while True:
                 messages = await subscription.fetch(256, timeout=0.5)
@@ -75,26 +76,19 @@ class PrivacyStage:
     def _source(self, name: str) -> PrivacySource | None:
         return self._sources.get(name)
 
+    def wants(self, raw: RawIn) -> bool:
+        """At intake: may this payload be a privacy request (its `raw` message then comes here too)?"""
+        source = self._source(raw.connector)
+        return raw.transport == "webhook" and source is not None and source.may_be_privacy(raw.headers)
+
     async def handle(self, messages: Sequence[Message]) -> int:
-        """Carry out the privacy requests among these `raw` messages; how many there were."""
-        connector_of: dict[int, str] = {}
-        for message in messages:
-            info = orjson.loads(message.value)
-            if info.get("transport") == "webhook" and self._source(str(info.get("connector"))) is not None:
-                connector_of[int(info["receipt"])] = str(info["connector"])
-        if not connector_of:
-            return 0
-        candidates = list(connector_of)
-        headers = await self.db.read(lambda conn: privacy.webhook_headers(conn, candidates))
-        wanted = []
-        for receipt, stored in headers.items():
-            source = self._source(connector_of[receipt])
-            if source is not None and source.may_be_privacy(stored):
-                wanted.append(receipt)
+        """Carry out the privacy requests these messages point at; how many there were."""
+        receipts = [int(orjson.loads(message.value)["receipt"]) for message in messages]
         done = 0
-        for raw in await self.store.load_raw(wanted):
+        for raw in await self.store.load_raw(receipts):
             source = self._source(raw.connector)
-            assert source is not None
+            if source is None:  # the connector is gone or no longer reads privacy requests
+                continue
             try:
                 request = source.privacy_request(raw)
             except ValueError as exc:

@@ -34,6 +34,7 @@ class RawIn:
     headers: dict[str, str] = field(default_factory=dict)
     dedupe_key: str | None = None
     replay: bool = False  # explicit retries bypass the delivery dedupe
+    also_to: tuple[str, ...] = ()  # topics that get the `raw` message too (privacy requests)
 
 
 @dataclass(frozen=True, slots=True)

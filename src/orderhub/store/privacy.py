@@ -194,14 +194,3 @@ def record_export(
     for order_id in orders:
         add_event(conn, order_id, "data_exported", {"receipt": receipt, "path": path})
     record(conn, connector, request, receipt, orders, export_path=path)
-
-
-def webhook_headers(conn: sqlite3.Connection, receipts: list[int]) -> dict[int, dict[str, str]]:
-    """Headers of the webhook receipts among these (cheap: no bodies are read)."""
-    if not receipts:
-        return {}
-    marks = ",".join("?" * len(receipts))
-    rows = conn.execute(
-        f"SELECT id, headers FROM raw_receipts WHERE transport = 'webhook' AND id IN ({marks})", receipts
-    ).fetchall()
-    return {int(row[0]): dict(orjson.loads(row[1])) for row in rows}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -149,12 +150,12 @@ class SqliteStore:
 
     # raw payloads -------------------------------------------------------------------------------
     async def accept_raw(self, raw: RawIn) -> Receipt:
-        sha256 = sha256_hex(raw.body)
         headers = orjson.dumps(raw.headers).decode()
         received_at = _iso(raw.received_at)
         enqueue = self._enqueue
 
         def write(conn: sqlite3.Connection) -> Receipt:
+            sha256 = sha256_hex(raw.body)  # here: hashing lets go of the interpreter, the event loop runs on
             conn.execute(
                 "INSERT OR IGNORE INTO raw_blobs (sha256, size, body) VALUES (?, ?, ?)",
                 (sha256, len(raw.body), raw.body),
@@ -176,7 +177,10 @@ class SqliteStore:
             )
             receipt = int(cursor.lastrowid or 0)
             if not duplicate:
-                enqueue(conn, raw_message(receipt, raw, sha256))
+                message = raw_message(receipt, raw, sha256)
+                enqueue(conn, message)
+                for topic in raw.also_to:
+                    enqueue(conn, replace(message, topic=topic))
             return Receipt(id=receipt, sha256=sha256, duplicate=duplicate)
 
         result: Receipt = await self._write(write)
