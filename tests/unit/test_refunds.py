@@ -96,18 +96,18 @@ def order(payment: str = "paid", refunds: list[dict[str, Any]] | None = None) ->
     data = o.model_dump(mode="json")
     data["payment"]["status"] = payment
     data["refunds"] = refunds or []
-    return OrderWrite(data, receipt=1, updated_at_us=None)
+    return OrderWrite.of(data, receipt=1, updated_at_us=None)
 
 
 def test_payment_status_follows_what_was_paid_back() -> None:
-    partial = with_refunds(order().order, [refund("r1", "30.00")])
+    partial = with_refunds(order().order(), [refund("r1", "30.00")])
     assert partial["payment"]["status"] == "partially_refunded"
-    full = with_refunds(order().order, [refund("r1", "30.00"), refund("r2", "70.00")])
+    full = with_refunds(order().order(), [refund("r1", "30.00"), refund("r2", "70.00")])
     assert full["payment"]["status"] == "refunded"
     assert [r["external_id"] for r in full["refunds"]] == ["r1", "r2"]
-    voided = with_refunds(order(payment="voided").order, [refund("r1", "30.00")])
+    voided = with_refunds(order(payment="voided").order(), [refund("r1", "30.00")])
     assert voided["payment"]["status"] == "voided"  # a refund never moves a voided payment
-    already = with_refunds(order(payment="refunded").order, [refund("r1", "30.00")])
+    already = with_refunds(order(payment="refunded").order(), [refund("r1", "30.00")])
     assert already["payment"]["status"] == "refunded"  # never backwards
 
 

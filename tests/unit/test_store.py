@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from orderhub._sqlite import Database
-from orderhub.model import Order, Source, Totals, money
+from orderhub.model import B2B, Order, Source, Totals, money
 from orderhub.store.base import OrderWrite, RawIn, StoreUnavailable
 from orderhub.store.sqlite import SqliteStore, read_timeline
 
@@ -30,7 +30,7 @@ def raw(body: bytes, dedupe: str | None = None) -> RawIn:
     return RawIn("shop-a", "shopify", "webhook", body, T0, {"X-Shopify-Topic": "orders/create"}, dedupe)
 
 
-def order(updated: datetime, grand: str = "81.27", status: str = "received") -> OrderWrite:
+def order(updated: datetime, grand: str = "81.27", status: str = "received", b2b: B2B | None = None) -> OrderWrite:
     o = Order(
         id="shop-a:1001",
         source=Source(
@@ -43,6 +43,7 @@ def order(updated: datetime, grand: str = "81.27", status: str = "received") -> 
             raw_ref="sha256:ab",
         ),
         status=status,  # type: ignore[arg-type]
+        b2b=b2b,
         currency="CAD",
         totals=Totals(
             subtotal=money("67.49", "CAD"),
@@ -52,7 +53,7 @@ def order(updated: datetime, grand: str = "81.27", status: str = "received") -> 
             grand_total=money(grand, "CAD"),
         ),
     )
-    return OrderWrite(o.model_dump(mode="json"), receipt=1, updated_at_us=int(updated.timestamp() * 1e6))
+    return OrderWrite.of(o.model_dump(mode="json"), receipt=1, updated_at_us=int(updated.timestamp() * 1e6))
 
 
 async def test_raw_bytes_are_kept_exactly_and_content_addressed(store: SqliteStore) -> None:
@@ -116,8 +117,7 @@ async def test_closed_store_is_unavailable(store: SqliteStore) -> None:
 
 async def test_a_po_marked_duplicate_makes_no_revision_of_the_original(store: SqliteStore) -> None:
     await store.finish_batch([order(T0)], [], [1])
-    copy = order(T0 + timedelta(minutes=5), grand="90.00")
-    copy.order["b2b"] = {"po_number": "1001", "purpose": "duplicate"}  # X12 BEG01 07
+    copy = order(T0 + timedelta(minutes=5), grand="90.00", b2b=B2B(po_number="1001", purpose="duplicate"))
     applied = await store.finish_batch([copy], [], [2])
     assert [(a.outcome, a.revision) for a in applied] == [("unchanged", 1)]
     stored = await store.get_order("shop-a:1001")

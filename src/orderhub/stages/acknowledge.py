@@ -145,6 +145,6 @@ def acknowledge_files(items: list[X12Receipt]) -> Prepare:
 
 
 def _interchange_of(write: OrderWrite) -> str | None:
-    edi = (write.order.get("b2b") or {}).get("edi") or {}
+    edi = (write.order().get("b2b") or {}).get("edi") or {}
     control: str | None = edi.get("interchange_control")
     return control

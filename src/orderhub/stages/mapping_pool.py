@@ -16,9 +16,12 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import orjson
 import structlog
 
 from orderhub.mapping import Mapping, MappingContext, MappingError, map_payload, parse_json
+from orderhub.model.order import Order
+from orderhub.store.base import OrderFacts, OrderWrite
 
 log = structlog.get_logger("orderhub.stages.mapping_pool")
 
@@ -36,7 +39,7 @@ class MapJob:
 @dataclass(frozen=True, slots=True)
 class Mapped:
     receipt: int
-    orders: list[tuple[bytes, int | None]]  # (canonical order JSON, source.updated_at in µs)
+    orders: list[tuple[bytes, int | None, OrderFacts]]  # (canonical JSON, source.updated_at in µs, facts)
     error: str | None = None
     refunds: list[tuple[str, bytes]] = field(default_factory=list)  # (order id, canonical refund JSON)
 
@@ -60,19 +63,14 @@ def map_jobs(jobs: list[MapJob]) -> list[Mapped]:
             error = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
             results.append(Mapped(job.receipt, [], error))
             continue
-        results.append(
-            Mapped(
-                job.receipt,
-                [
-                    (
-                        order.model_dump_json().encode(),
-                        None if order.source.updated_at is None else int(order.source.updated_at.timestamp() * 1e6),
-                    )
-                    for order in orders
-                ],
-            )
-        )
+        results.append(Mapped(job.receipt, [_written(order) for order in orders]))
     return results
+
+
+def _written(order: Order) -> tuple[bytes, int | None, OrderFacts]:
+    updated = order.source.updated_at
+    write = OrderWrite.of(orjson.loads(order.model_dump_json()), 0, None)
+    return write.body, None if updated is None else int(updated.timestamp() * 1e6), write.facts
 
 
 def _refunds(job: MapJob, mapping: Mapping) -> list[tuple[str, bytes]]:

@@ -112,10 +112,7 @@ async def normalize_batch(
             failures.append((raw.receipt, mapped.error, dlq_message(raw, mapped.error, mapping_of[raw.receipt])))
             failed.append((raw, mapped.error))
             continue
-        writes.extend(
-            OrderWrite(order=orjson.loads(order), receipt=raw.receipt, updated_at_us=updated)
-            for order, updated in mapped.orders
-        )
+        writes.extend(OrderWrite(body, facts, raw.receipt, updated) for body, updated, facts in mapped.orders)
         refunds.extend(RefundWrite(order_id, orjson.loads(refund), raw.receipt) for order_id, refund in mapped.refunds)
         done.append(raw)
     applied = []

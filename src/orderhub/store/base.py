@@ -6,9 +6,12 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
+
+import orjson
 
 from orderhub.bus.base import OutMessage
+from orderhub.store.revisions import content_hash
 
 ApplyOutcome = Literal["created", "revised", "unchanged", "stale", "waiting"]  # waiting: a refund before its order
 
@@ -61,13 +64,54 @@ class StoredRaw:
     state: str
 
 
+class OrderFacts(NamedTuple):
+    """What the store indexes and compares of an order: read once, where its JSON is written (a
+    mapping worker), so applying a new order needs no second parse. A tuple: cheap to send back."""
+
+    id: str
+    connector: str
+    raw_ref: str
+    status: str
+    payment_status: str
+    placed_at: str | None
+    grand_total: str  # JSON of totals.grand_total
+    purpose: str | None  # b2b.purpose (X12 BEG01 as a word)
+    content_hash: str
+
+    @classmethod
+    def of(cls, order: dict[str, Any]) -> OrderFacts:
+        source = order["source"]
+        return cls(
+            order["id"],
+            source["connector"],
+            source["raw_ref"],
+            order["status"],
+            order["payment"]["status"],
+            order["placed_at"],
+            orjson.dumps(order["totals"]["grand_total"]).decode(),
+            (order.get("b2b") or {}).get("purpose"),
+            content_hash(order),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class OrderWrite:
-    """One normalized order to apply: its canonical dict (revision unset) and what produced it."""
+    """One normalized order to apply: its canonical JSON as revision 1, its facts, what produced it."""
 
-    order: dict[str, Any]
+    body: bytes
+    facts: OrderFacts
     receipt: int
     updated_at_us: int | None  # the source's own change time, microseconds since the epoch
+
+    @classmethod
+    def of(cls, order: dict[str, Any], receipt: int, updated_at_us: int | None) -> OrderWrite:
+        first = {**order, "revision": 1}
+        return cls(orjson.dumps(first), OrderFacts.of(first), receipt, updated_at_us)
+
+    def order(self) -> dict[str, Any]:
+        """The canonical dict (parsed on demand: most writes are new orders that never need it)."""
+        order: dict[str, Any] = orjson.loads(self.body)
+        return order
 
 
 @dataclass(frozen=True, slots=True)

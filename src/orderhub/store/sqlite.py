@@ -15,6 +15,7 @@ from orderhub.bus.base import OutMessage
 from orderhub.store import control_numbers, interchanges
 from orderhub.store.base import (
     Applied,
+    OrderFacts,
     OrderRow,
     OrderWrite,
     OutboxItem,
@@ -26,7 +27,7 @@ from orderhub.store.base import (
     TimelineEntry,
     sha256_hex,
 )
-from orderhub.store.revisions import content_hash, merge_status, with_refunds
+from orderhub.store.revisions import merge_status, with_refunds
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS raw_blobs (
@@ -347,36 +348,41 @@ def read_timeline(conn: sqlite3.Connection, order_id: str) -> list[TimelineEntry
 
 def _apply(conn: sqlite3.Connection, item: OrderWrite, now: str, enqueue: Enqueue) -> Applied:
     """The revision rules of CONTRACTS.md, for one incoming order."""
-    order = item.order
-    order_id: str = order["id"]
+    facts = item.facts
+    order_id = facts.id
     current = conn.execute(
         "SELECT revision, status, source_updated_us, content_hash FROM orders WHERE id = ?", (order_id,)
     ).fetchone()
-    detail = {"receipt": item.receipt, "raw_ref": order["source"]["raw_ref"]}
-    with_refunds(order, _stored_refunds(conn, order_id))
+    detail = {"receipt": item.receipt, "raw_ref": facts.raw_ref}
+    refunds = _stored_refunds(conn, order_id)
     if current is None:
-        _store_revision(
-            conn, order, 1, content_hash(order), item.updated_at_us, item.receipt, now, enqueue, created=True
-        )
+        body = item.body
+        if refunds:  # refunds that came before their order
+            order = with_refunds(item.order(), refunds)
+            body, facts = orjson.dumps(order), OrderFacts.of(order)
+        _store_revision(conn, body, facts, 1, item.updated_at_us, item.receipt, now, enqueue, created=True)
         _timeline(conn, order_id, now, "created", 1, detail)
         return Applied(order_id, "created", 1, item.receipt)
     revision, status, updated_us, old_hash = current
-    if (order.get("b2b") or {}).get("purpose") == "duplicate":  # X12 BEG01 07: a copy of one we have
+    if facts.purpose == "duplicate":  # X12 BEG01 07: a copy of one we have
         _timeline(conn, order_id, now, "duplicate_ignored", revision, detail)
         return Applied(order_id, "unchanged", revision, item.receipt)
     if item.updated_at_us is not None and updated_us is not None and item.updated_at_us < updated_us:
         _timeline(conn, order_id, now, "stale_ignored", revision, detail)
         return Applied(order_id, "stale", revision, item.receipt)
+    order = with_refunds(item.order(), refunds)
     order["status"] = merge_status(status, order["status"])
-    new_hash = content_hash(order)
-    if new_hash == old_hash:
+    order["revision"] = revision + 1
+    facts = OrderFacts.of(order)
+    if facts.content_hash == old_hash:
         if item.updated_at_us is not None and (updated_us is None or item.updated_at_us > updated_us):
             conn.execute("UPDATE orders SET source_updated_us = ? WHERE id = ?", (item.updated_at_us, order_id))
         _timeline(conn, order_id, now, "unchanged", revision, detail)
         return Applied(order_id, "unchanged", revision, item.receipt)
     revision += 1
-    _store_revision(conn, order, revision, new_hash, item.updated_at_us, item.receipt, now, enqueue, created=False)
-    _timeline(conn, order_id, now, "cancelled" if order["status"] == "cancelled" else "revised", revision, detail)
+    body = orjson.dumps(order)
+    _store_revision(conn, body, facts, revision, item.updated_at_us, item.receipt, now, enqueue, created=False)
+    _timeline(conn, order_id, now, "cancelled" if facts.status == "cancelled" else "revised", revision, detail)
     return Applied(order_id, "revised", revision, item.receipt)
 
 
@@ -399,33 +405,30 @@ def _apply_refund(conn: sqlite3.Connection, item: RefundWrite, now: str, enqueue
         return Applied(order_id, "waiting", 0, item.receipt)
     revision, old_hash, body = current
     order = with_refunds(orjson.loads(body), _stored_refunds(conn, order_id))
-    new_hash = content_hash(order)
-    if not inserted or new_hash == old_hash:
+    order["revision"] = revision + 1
+    facts = OrderFacts.of(order)
+    if not inserted or facts.content_hash == old_hash:
         _timeline(conn, order_id, now, "unchanged", revision, detail)
         return Applied(order_id, "unchanged", revision, item.receipt)
     revision += 1
-    _store_revision(conn, order, revision, new_hash, None, item.receipt, now, enqueue, created=False)
+    _store_revision(conn, orjson.dumps(order), facts, revision, None, item.receipt, now, enqueue, created=False)
     _timeline(conn, order_id, now, "refunded", revision, detail)
     return Applied(order_id, "revised", revision, item.receipt)
 
 
 def _store_revision(
     conn: sqlite3.Connection,
-    order: dict[str, Any],
+    body: bytes,
+    facts: OrderFacts,
     revision: int,
-    new_hash: str,
     updated_at_us: int | None,
     receipt: int,
     now: str,
     enqueue: Enqueue,
     created: bool,
 ) -> None:
-    """Write revision `revision` of the order: current state, the revision itself, the bus message."""
-    order_id = order["id"]
-    order["revision"] = revision
-    body = orjson.dumps(order)
-    grand_total = orjson.dumps(order["totals"]["grand_total"]).decode()
-    payment_status = order["payment"]["status"]
+    """Write revision `revision` (already in `body`): current state, the revision itself, the bus message."""
+    order_id = facts.id
     if created:
         conn.execute(
             "INSERT INTO orders (id, revision, connector, status, payment_status, placed_at, grand_total,"
@@ -434,13 +437,13 @@ def _store_revision(
             (
                 order_id,
                 revision,
-                order["source"]["connector"],
-                order["status"],
-                payment_status,
-                order["placed_at"],
-                grand_total,
+                facts.connector,
+                facts.status,
+                facts.payment_status,
+                facts.placed_at,
+                facts.grand_total,
                 updated_at_us,
-                new_hash,
+                facts.content_hash,
                 body,
                 now,
                 now,
@@ -454,13 +457,13 @@ def _store_revision(
             " content_hash = ?, body = ?, modified_at = ? WHERE id = ?",
             (
                 revision,
-                order["source"]["connector"],
-                order["status"],
-                payment_status,
-                order["placed_at"],
-                grand_total,
+                facts.connector,
+                facts.status,
+                facts.payment_status,
+                facts.placed_at,
+                facts.grand_total,
                 updated_at_us,
-                new_hash,
+                facts.content_hash,
                 body,
                 now,
                 order_id,
