@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
@@ -102,8 +103,9 @@ class Hub:
         self._published()
         now = time.time()
         connector_of = {raw.receipt: raw.connector for raw in result.done}
-        for applied in result.applied:
-            self.metrics.orders.labels(connector_of.get(applied.receipt, "?"), applied.outcome).inc()
+        outcomes = Counter((connector_of.get(a.receipt, "?"), a.outcome) for a in result.applied)
+        for (connector, outcome), count in outcomes.items():
+            self.metrics.orders.labels(connector, outcome).inc(count)
         for raw in result.done:
             self.metrics.normalize_seconds.labels(raw.connector).observe(now - raw.received_at.timestamp())
         for raw, _ in result.failed:

@@ -13,8 +13,9 @@ import functools
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import orjson
 import structlog
@@ -36,12 +37,14 @@ class MapJob:
     ctx: MappingContext
 
 
-@dataclass(frozen=True, slots=True)
-class Mapped:
+class Mapped(NamedTuple):
+    """A payload's result. A tuple: results come back from the workers pickled, and a dataclass's
+    unpickling costs several times a tuple's (on the daemon's side, holding the interpreter lock)."""
+
     receipt: int
     orders: list[tuple[bytes, int | None, OrderFacts]]  # (canonical JSON, source.updated_at in µs, facts)
     error: str | None = None
-    refunds: list[tuple[str, bytes]] = field(default_factory=list)  # (order id, canonical refund JSON)
+    refunds: tuple[tuple[str, bytes], ...] = ()  # (order id, canonical refund JSON)
 
 
 @functools.cache
@@ -56,7 +59,7 @@ def map_jobs(jobs: list[MapJob]) -> list[Mapped]:
         mapping = _mapping(job.mapping_path)
         try:
             if mapping.target == "refund":
-                results.append(Mapped(job.receipt, [], refunds=_refunds(job, mapping)))
+                results.append(Mapped(job.receipt, [], refunds=tuple(_refunds(job, mapping))))
                 continue
             orders = map_payload(job.body, mapping, job.ctx)
         except Exception as exc:  # recorded with the payload and sent to the DLQ, never dropped

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import orjson
@@ -59,39 +59,48 @@ def dlq_message(raw: StoredRaw, error: str, mapping: str | None) -> OutMessage:
     return OutMessage(topic="dlq", key=raw.connector, value=value)
 
 
-async def normalize_batch(
+@dataclass(slots=True)
+class MappedBatch:
+    """A batch mapped and not yet stored: what `store_batch` writes in one transaction."""
+
+    writes: list[OrderWrite] = field(default_factory=list)
+    refunds: list[RefundWrite] = field(default_factory=list)
+    failures: list[tuple[int, str, OutMessage]] = field(default_factory=list)
+    failed: list[tuple[StoredRaw, str]] = field(default_factory=list)
+    done: list[StoredRaw] = field(default_factory=list)
+    acknowledgments: list[X12Receipt] = field(default_factory=list)
+
+
+async def map_batch(
     messages: Sequence[Message],
     store: Store,
     resolve: Resolver,
     mapper: MappingPool | None = None,
     partner_of: PartnerOf | None = None,
-) -> BatchResult:
+) -> MappedBatch:
     receipts = [int(orjson.loads(m.value)["receipt"]) for m in messages]
     stored = {raw.receipt: raw for raw in await store.load_raw(receipts)}
+    batch = MappedBatch()
     jobs: list[MapJob] = []
-    acknowledgments: list[X12Receipt] = []
     mapping_of: dict[int, str] = {}
-    failures: list[tuple[int, str, OutMessage]] = []
-    failed: list[tuple[StoredRaw, str]] = []
-    done: list[StoredRaw] = []
     for raw in stored.values():
         if raw.state != "pending":  # already handled before a crash or a re-delivery
             continue
         try:
             mapping, account = resolve(raw)
         except KeptWithoutOrder:
-            done.append(raw)
+            batch.done.append(raw)
             continue
         except Exception as exc:  # no connector or no mapping for it: recorded, never dropped
             error = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
-            failures.append((raw.receipt, error, dlq_message(raw, error, None)))
-            failed.append((raw, error))
+            batch.failures.append((raw.receipt, error, dlq_message(raw, error, None)))
+            batch.failed.append((raw, error))
             continue
         mapping_of[raw.receipt] = mapping.name
         profile = partner_of(raw) if partner_of is not None and mapping.source_format == "x12" else None
         if profile is not None:
             filename = raw.headers.get("filename", "")
-            acknowledgments.append(X12Receipt(raw.receipt, raw.connector, filename, raw.body, profile))
+            batch.acknowledgments.append(X12Receipt(raw.receipt, raw.connector, filename, raw.body, profile))
         ctx = MappingContext(
             connector=raw.connector,
             account=account,
@@ -104,24 +113,41 @@ async def normalize_batch(
             uom_xref=dict(profile.uom_xref) if profile is not None else {},
         )
         jobs.append(MapJob(raw.receipt, raw.body, str(mapping.path), ctx))
-    writes: list[OrderWrite] = []
-    refunds: list[RefundWrite] = []
     for mapped in await (mapper or _INLINE).map(jobs):
         raw = stored[mapped.receipt]
         if mapped.error is not None:
-            failures.append((raw.receipt, mapped.error, dlq_message(raw, mapped.error, mapping_of[raw.receipt])))
-            failed.append((raw, mapped.error))
+            batch.failures.append((raw.receipt, mapped.error, dlq_message(raw, mapped.error, mapping_of[raw.receipt])))
+            batch.failed.append((raw, mapped.error))
             continue
-        writes.extend(OrderWrite(body, facts, raw.receipt, updated) for body, updated, facts in mapped.orders)
-        refunds.extend(RefundWrite(order_id, orjson.loads(refund), raw.receipt) for order_id, refund in mapped.refunds)
-        done.append(raw)
+        batch.writes.extend(OrderWrite(body, facts, raw.receipt, updated) for body, updated, facts in mapped.orders)
+        batch.refunds.extend(
+            RefundWrite(order_id, orjson.loads(refund), raw.receipt) for order_id, refund in mapped.refunds
+        )
+        batch.done.append(raw)
+    return batch
+
+
+async def store_batch(batch: MappedBatch, store: Store) -> BatchResult:
+    """Apply a mapped batch: orders, refunds, DLQ entries and X12 acknowledgments in one transaction."""
     applied = []
-    if writes or refunds or failures or done:
-        prepare = acknowledge_files(acknowledgments) if acknowledgments else None
-        applied = await store.finish_batch(writes, failures, [raw.receipt for raw in done], refunds, prepare)
-    for raw, error in failed:
+    if batch.writes or batch.refunds or batch.failures or batch.done:
+        prepare = acknowledge_files(batch.acknowledgments) if batch.acknowledgments else None
+        applied = await store.finish_batch(
+            batch.writes, batch.failures, [raw.receipt for raw in batch.done], batch.refunds, prepare
+        )
+    for raw, error in batch.failed:
         log.warning("payload rejected to dlq", connector=raw.connector, receipt=raw.receipt, error=error)
-    return BatchResult(applied, failed, done)
+    return BatchResult(applied, batch.failed, batch.done)
+
+
+async def normalize_batch(
+    messages: Sequence[Message],
+    store: Store,
+    resolve: Resolver,
+    mapper: MappingPool | None = None,
+    partner_of: PartnerOf | None = None,
+) -> BatchResult:
+    return await store_batch(await map_batch(messages, store, resolve, mapper, partner_of), store)
 
 
 async def run_normalize(
@@ -133,28 +159,38 @@ async def run_normalize(
     mapper: MappingPool | None = None,
     partner_of: PartnerOf | None = None,
 ) -> None:
-    """The stage loop; runs until cancelled. Cancellation waits for the batch in hand."""
+    """The stage loop; runs until cancelled. Cancellation waits for the batch being stored (one
+    being mapped is read again after a restart: the store's rules make that harmless).
+
+    Two batches are in flight: while one is stored and its offsets committed, the next is read and
+    mapped (the mapping worker would otherwise wait on the store, and the store on the worker).
+    Batches are stored and committed strictly in the order they were fetched.
+    """
     subscription = await bus.subscribe("raw", GROUP)
+    storing: asyncio.Task[None] | None = None
+
+    async def finish(batch: MappedBatch, messages: Sequence[Message], before: asyncio.Task[None] | None) -> None:
+        if before is not None:
+            await before
+        result = await store_batch(batch, store)
+        await subscription.commit(messages)
+        if on_batch is not None:
+            on_batch(result)
+
     try:
         while True:
             messages = await subscription.fetch(batch_size, timeout=0.5)
             if not messages:
+                if storing is not None:
+                    await asyncio.shield(storing)
+                    storing = None
                 continue
-            result = await asyncio.shield(_process(messages, subscription, store, resolve, mapper, partner_of))
-            if on_batch is not None:
-                on_batch(result)
+            if storing is not None and storing.done():
+                storing.result()  # a failed store step ends the stage: restarted, it reads on from the last commit
+                storing = None
+            batch = await asyncio.shield(map_batch(messages, store, resolve, mapper, partner_of))
+            storing = asyncio.ensure_future(finish(batch, messages, storing))
     finally:
+        if storing is not None:
+            await asyncio.shield(storing)
         await subscription.close()
-
-
-async def _process(
-    messages: Sequence[Message],
-    subscription: object,
-    store: Store,
-    resolve: Resolver,
-    mapper: MappingPool | None,
-    partner_of: PartnerOf | None,
-) -> BatchResult:
-    result = await normalize_batch(messages, store, resolve, mapper, partner_of)
-    await subscription.commit(messages)  # type: ignore[attr-defined]
-    return result
