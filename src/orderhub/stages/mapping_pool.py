@@ -3,7 +3,8 @@
 Parsing, mapping and validating a payload is pure CPU; in the daemon's own process it would hold
 the interpreter lock the HTTP side needs. Workers get the raw bytes and the mapping file's path and
 send back canonical orders as JSON (cheaper to move between processes than pickled objects) with
-the facts the store indexes. Workers run at a lower priority than the daemon. With `workers=0` the same function runs in the daemon's process.
+the facts the store indexes. Workers run at a lower priority than the daemon. With `workers=0`
+the same function runs in the daemon's process.
 """
 
 from __future__ import annotations
