@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import orjson
 
@@ -59,3 +63,34 @@ async def test_a_killed_worker_is_replaced_and_the_batch_still_maps() -> None:
         assert orjson.loads(again[0].orders[0][0])["id"] == "shop:1000"
     finally:
         pool.close()
+
+
+def test_workers_leave_when_their_daemon_is_killed(tmp_path: Path) -> None:
+    script = (
+        "import asyncio, os, sys\n"
+        "from orderhub.stages.mapping_pool import MappingPool\n"
+        "async def main():\n"
+        "    pool = MappingPool(1)\n"
+        "    await pool.start()\n"
+        "    print(*(p.pid for p in pool._pool._processes.values()), flush=True)\n"
+        "    await asyncio.sleep(600)\n"
+        "asyncio.run(main())\n"
+    )
+    daemon = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    assert daemon.stdout is not None
+    workers = [int(pid) for pid in daemon.stdout.readline().split()]
+    assert workers and all(_alive(pid) for pid in workers)
+    daemon.kill()  # SIGKILL: no shutdown runs
+    daemon.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"

@@ -13,6 +13,8 @@ import asyncio
 import functools
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -97,6 +99,14 @@ def _start_worker() -> None:
     # Answering webhooks comes first: under load a worker gets the CPU the daemon leaves, and
     # normalization catches up behind the acknowledgments (measured: ~20% more acks/s on 2 cores).
     os.nice(WORKER_NICENESS)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose daemon was killed (SIGKILL, OOM) would wait for work for ever: it leaves too."""
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
 
 
 def _warm_up() -> None:
