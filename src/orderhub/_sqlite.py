@@ -1,8 +1,9 @@
 """One SQLite file shared by the embedded store and bus: a writer thread with group commit.
 
-Every write is a callable run on the writer thread's connection. The thread takes all writes
-queued so far, runs each inside its own SAVEPOINT (a failing write rolls back alone), commits
-once, and only then resolves the callers' futures: nobody hears "done" before the commit.
+Every write is a callable run on the writer thread's connection. The thread takes the writes
+queued so far (for a few milliseconds of work at most), runs each inside its own SAVEPOINT (a
+failing write rolls back alone), commits once, and only then resolves the callers' futures: nobody
+hears "done" before the commit.
 Reads use a pool of read-only connections (WAL readers never block the writer).
 """
 
@@ -21,6 +22,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 _MAX_BATCH = 2000
+_TRANSACTION_SECONDS = 0.005
 
 
 class DatabaseClosed(RuntimeError):
@@ -163,24 +165,21 @@ class Database:
             first = self._queue.get()
             if first is None:
                 break
-            batch = [first]
-            while len(batch) < _MAX_BATCH:
-                try:
-                    job = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if job is None:
-                    running = False
-                    break
-                batch.append(job)
-            self._run_batch(conn, batch)
+            running = self._run_batch(conn, first)
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         conn.close()
 
-    def _run_batch(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
+    def _run_batch(self, conn: sqlite3.Connection, first: _Job) -> bool:
+        """One transaction: `first` and the jobs queued behind it, until the queue is empty or the
+        transaction has run `_TRANSACTION_SECONDS` (so one long job delays the answers of the jobs
+        queued behind it by at most that much more). False when the queue said to stop."""
+        batch = [first]
+        running = True
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for job in batch:
+            deadline = time.monotonic() + _TRANSACTION_SECONDS
+            job: _Job | None = first
+            while job is not None:
                 conn.execute("SAVEPOINT job")
                 try:
                     job.result = job.fn(conn)
@@ -188,6 +187,16 @@ class Database:
                     job.error = exc
                     conn.execute("ROLLBACK TO job")
                 conn.execute("RELEASE job")
+                if len(batch) >= _MAX_BATCH or time.monotonic() > deadline:
+                    break
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if job is None:
+                    running = False
+                else:
+                    batch.append(job)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:  # the commit itself failed: nothing in the batch is durable
             try:
@@ -204,3 +213,4 @@ class Database:
                 loop.call_soon_threadsafe(_settle, jobs)
             except RuntimeError:  # that loop is closed; its callers are gone
                 pass
+        return running

@@ -28,6 +28,7 @@ log = structlog.get_logger("orderhub.stages.normalize")
 Resolver = Callable[[StoredRaw], tuple[Mapping, str]]  # -> (mapping, account); raises when none applies
 PartnerOf = Callable[[StoredRaw], PartnerProfile | None]  # the X12 trading partner a stored file is from
 GROUP = "normalize"
+STORE_CHUNK = 32  # orders per store transaction
 _INLINE = MappingPool(0)
 
 
@@ -128,16 +129,46 @@ async def map_batch(
 
 
 async def store_batch(batch: MappedBatch, store: Store) -> BatchResult:
-    """Apply a mapped batch: orders, refunds, DLQ entries and X12 acknowledgments in one transaction."""
+    """Apply a mapped batch: orders, refunds, DLQ entries (and X12 acknowledgments) in transactions
+    of about `STORE_CHUNK` orders each, whole payloads only, one after the other, so webhooks
+    waiting for their own commit are not held up behind a whole batch of orders. A payload's orders
+    are applied and its receipt marked done in one transaction, so a crash between two re-applies
+    nothing (the next delivery skips receipts no longer pending)."""
     applied = []
-    if batch.writes or batch.refunds or batch.failures or batch.done:
-        prepare = acknowledge_files(batch.acknowledgments) if batch.acknowledgments else None
-        applied = await store.finish_batch(
-            batch.writes, batch.failures, [raw.receipt for raw in batch.done], batch.refunds, prepare
-        )
+    if batch.acknowledgments:  # X12: acknowledgments and the orders of their files in one transaction
+        chunks = [(batch.writes, batch.failures, [raw.receipt for raw in batch.done], batch.refunds)]
+        prepare = acknowledge_files(batch.acknowledgments)
+    else:
+        chunks, prepare = _chunks(batch), None
+    for writes, failures, done, refunds in chunks:
+        applied += await store.finish_batch(writes, failures, done, refunds, prepare)
     for raw, error in batch.failed:
         log.warning("payload rejected to dlq", connector=raw.connector, receipt=raw.receipt, error=error)
     return BatchResult(applied, batch.failed, batch.done)
+
+
+Chunk = tuple[list[OrderWrite], list[tuple[int, str, OutMessage]], list[int], list[RefundWrite]]
+
+
+def _chunks(batch: MappedBatch) -> list[Chunk]:
+    writes_of: dict[int, list[OrderWrite]] = {}
+    for write in batch.writes:
+        writes_of.setdefault(write.receipt, []).append(write)
+    refunds_of: dict[int, list[RefundWrite]] = {}
+    for refund in batch.refunds:
+        refunds_of.setdefault(refund.receipt, []).append(refund)
+    chunks: list[Chunk] = []
+    chunk: Chunk = ([], list(batch.failures), [], [])
+    for raw in batch.done:
+        if len(chunk[0]) + len(chunk[3]) >= STORE_CHUNK:
+            chunks.append(chunk)
+            chunk = ([], [], [], [])
+        chunk[0].extend(writes_of.get(raw.receipt, ()))
+        chunk[3].extend(refunds_of.get(raw.receipt, ()))
+        chunk[2].append(raw.receipt)
+    if any(chunk):
+        chunks.append(chunk)
+    return chunks
 
 
 async def normalize_batch(
