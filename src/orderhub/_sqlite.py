@@ -10,6 +10,7 @@ Reads use a pool of read-only connections (WAL readers never block the writer).
 from __future__ import annotations
 
 import asyncio
+import collections
 import queue
 import sqlite3
 import threading
@@ -17,12 +18,13 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 T = TypeVar("T")
 
 _MAX_BATCH = 2000
 _TRANSACTION_SECONDS = 0.005
+_WAKE = object()  # put on the queue with each background write, to wake the writer thread
 
 
 class DatabaseClosed(RuntimeError):
@@ -88,7 +90,8 @@ class Database:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._schema = list(schema)
-        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Job | object | None] = queue.SimpleQueue()
+        self._background: collections.deque[_Job] = collections.deque()
         self._writer: threading.Thread | None = None
         self._closed = False
         self._readers = readers
@@ -115,12 +118,20 @@ class Database:
     def is_open(self) -> bool:
         return self._writer is not None and self._writer.is_alive() and not self._closed
 
-    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `fn` in a write transaction; returns after the transaction is committed."""
+    async def write(self, fn: Callable[[sqlite3.Connection], T], background: bool = False) -> T:
+        """Run `fn` in a write transaction; returns after the transaction is committed.
+
+        `background` writes (bulk work nobody is waiting on, like storing normalized orders) run
+        in order among themselves, one at the start of each transaction and then whenever no
+        other write is queued: a webhook's write rarely waits behind them."""
         if not self.is_open:
             raise DatabaseClosed(f"database {self.path} is not open")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.put(_Job(fn, future))
+        if background:
+            self._background.append(_Job(fn, future))
+            self._queue.put(_WAKE)
+        else:
+            self._queue.put(_Job(fn, future))
         return await future
 
     async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -159,11 +170,34 @@ class Database:
                 conn.close()
             self._read_conns.clear()
 
+    def _take(self, wait: bool, background_first: bool = False) -> _Job | Literal[False] | None:
+        """The next write: queued ones first, then background ones (or one background write first,
+        so they are never starved). None: stop (once the background writes are done); False:
+        nothing queued and `wait` is false."""
+        if background_first and self._background:
+            return self._background.popleft()
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                if self._background:
+                    return self._background.popleft()
+                if not wait:
+                    return False
+                item = self._queue.get()
+            if item is _WAKE:
+                continue
+            if item is None and self._background:
+                self._queue.put(None)
+                return self._background.popleft()
+            assert item is None or isinstance(item, _Job)
+            return item
+
     def _write_loop(self, conn: sqlite3.Connection) -> None:
         running = True
         while running:
-            first = self._queue.get()
-            if first is None:
+            first = self._take(wait=True, background_first=True)  # each transaction moves bulk work on
+            if not isinstance(first, _Job):
                 break
             running = self._run_batch(conn, first)
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
@@ -189,10 +223,10 @@ class Database:
                 conn.execute("RELEASE job")
                 if len(batch) >= _MAX_BATCH or time.monotonic() > deadline:
                     break
-                try:
-                    job = self._queue.get_nowait()
-                except queue.Empty:
+                taken = self._take(wait=False)
+                if taken is False:
                     break
+                job = taken
                 if job is None:
                     running = False
                 else:

@@ -129,19 +129,18 @@ async def map_batch(
 
 
 async def store_batch(batch: MappedBatch, store: Store) -> BatchResult:
-    """Apply a mapped batch: orders, refunds, DLQ entries (and X12 acknowledgments) in transactions
-    of about `STORE_CHUNK` orders each, whole payloads only, one after the other, so webhooks
-    waiting for their own commit are not held up behind a whole batch of orders. A payload's orders
-    are applied and its receipt marked done in one transaction, so a crash between two re-applies
-    nothing (the next delivery skips receipts no longer pending)."""
-    applied = []
+    """Apply a mapped batch: orders, refunds, DLQ entries (and X12 acknowledgments) in writes of
+    about `STORE_CHUNK` orders each, whole payloads only, applied in order; the store lets webhooks
+    waiting for their own commit go between them. A payload's orders are applied and its receipt
+    marked done in one transaction, so a crash between two re-applies nothing (the next delivery
+    skips receipts no longer pending)."""
     if batch.acknowledgments:  # X12: acknowledgments and the orders of their files in one transaction
         chunks = [(batch.writes, batch.failures, [raw.receipt for raw in batch.done], batch.refunds)]
         prepare = acknowledge_files(batch.acknowledgments)
     else:
         chunks, prepare = _chunks(batch), None
-    for writes, failures, done, refunds in chunks:
-        applied += await store.finish_batch(writes, failures, done, refunds, prepare)
+    parts = await asyncio.gather(*(store.finish_batch(*chunk, prepare) for chunk in chunks))
+    applied = [item for part in parts for item in part]
     for raw, error in batch.failed:
         log.warning("payload rejected to dlq", connector=raw.connector, receipt=raw.receipt, error=error)
     return BatchResult(applied, batch.failed, batch.done)

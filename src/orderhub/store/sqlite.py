@@ -143,9 +143,9 @@ class SqliteStore:
             return False
         return True
 
-    async def _write(self, fn: Any) -> Any:
+    async def _write(self, fn: Any, background: bool = False) -> Any:
         try:
-            return await self.db.write(fn)
+            return await self.db.write(fn, background)
         except DatabaseClosed as exc:
             raise StoreUnavailable(str(exc)) from exc
 
@@ -251,7 +251,7 @@ class SqliteStore:
             conn.executemany("UPDATE raw_receipts SET state = 'done' WHERE id = ?", [(r,) for r in done])
             return applied
 
-        result: list[Applied] = await self._write(write)
+        result: list[Applied] = await self._write(write, background=True)
         return result
 
     async def write_queued(self, fn: Callable[[sqlite3.Connection, Enqueue], T]) -> T:
