@@ -26,7 +26,7 @@ import structlog
 
 from orderhub.mapping import Mapping, MappingContext, MappingError, map_payload, parse_json
 from orderhub.model.order import Order
-from orderhub.store.base import OrderFacts, OrderWrite
+from orderhub.store.base import OrderFacts
 
 log = structlog.get_logger("orderhub.stages.mapping_pool")
 
@@ -77,8 +77,9 @@ def map_jobs(jobs: list[MapJob]) -> list[Mapped]:
 
 def _written(order: Order) -> tuple[bytes, int | None, OrderFacts]:
     updated = order.source.updated_at
-    write = OrderWrite.of(orjson.loads(order.model_dump_json()), 0, None)
-    return write.body, None if updated is None else int(updated.timestamp() * 1e6), write.facts
+    order.revision = 1  # as the store writes a new order (it rewrites the others)
+    body = order.model_dump_json().encode()
+    return body, None if updated is None else int(updated.timestamp() * 1e6), OrderFacts.of(orjson.loads(body))
 
 
 def _refunds(job: MapJob, mapping: Mapping) -> list[tuple[str, bytes]]:
