@@ -7,7 +7,9 @@ UTF-8 where it is turned into canonical data.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
+from itertools import accumulate
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,19 +20,143 @@ class Delimiters:
     repetition: str | None = None  # ISA11 from 00402 on, when it is not a letter/digit/space
 
 
-@dataclass(slots=True)
-class Segment:
-    """One segment as read: `elements[0]` is XX01, components are split on demand."""
+class Run:
+    """Where consecutive segments were read; each segment holds its run and its index in it.
 
-    tag: str  # "ISA", "BEG", "PO1"
-    elements: list[str]
-    ordinal: int  # 1-based position in the file
-    line: int  # 1-based line where the segment starts
-    offset: int  # byte offset of the segment's first character in the file
-    # What the serializer needs to give back the bytes as read; all empty for segments built in code.
-    trivia: str = ""  # non-data text before the segment: BOM, line breaks, indentation, empty segments
-    terminator: str = ""  # the terminator as read after it ("" for an unterminated last segment)
-    raw: str | None = None  # the original text when the elements were repaired (a wrapped ISA)
+    The tokenizer cuts a batch of plain segments (the same trivia before each, no line break inside
+    one) with one split and gives them one run: their ordinals, lines and trivia follow from it and
+    the index, their offsets from the batch's text, counted for the whole run when first asked for
+    (so a segment kept alive keeps its batch's text, at most `BATCH_CHARS`, alive too). A segment
+    made on its own is a run of one.
+    """
+
+    __slots__ = (
+        "_key",
+        "_offsets",
+        "_text",
+        "first",
+        "line",
+        "lines_each",
+        "next_trivia",
+        "raw",
+        "start",
+        "terminator",
+        "trivia",
+    )
+
+    def __init__(
+        self,
+        ordinal: int,
+        line: int,
+        offset: int,
+        trivia: str = "",
+        terminator: str = "",
+        raw: str | None = None,
+        *,
+        lines_each: int = 0,
+        next_trivia: str = "",
+        text: str = "",
+        key: str = "",
+    ) -> None:
+        self.first = ordinal  # these three of the first segment
+        self.line = line
+        self.start = offset
+        self.lines_each = lines_each  # line breaks from one segment's start to the next one's
+        self.trivia = trivia  # before the first segment
+        self.next_trivia = next_trivia  # before each of the others
+        self.terminator = terminator
+        self.raw = raw
+        self._text, self._key = text, key  # the run's segments joined by `key` (terminator + trivia)
+        self._offsets: array[int] | None = None
+
+    def offset(self, index: int) -> int:
+        if index == 0:
+            return self.start
+        offsets = self._offsets
+        if offsets is None:
+            lengths = map(len(self._key).__add__, map(len, self._text.split(self._key)))
+            offsets = self._offsets = array("q", accumulate(lengths, initial=self.start))
+        return offsets[index]
+
+
+class Segment:
+    """One segment as read: `elements[0]` is XX01, components are split on demand.
+
+    Its position, trivia, terminator and `raw` come from its `Run`, so the tokenizer makes one small
+    object per segment besides its elements. They are read-only; `tag` and `elements` are not.
+    """
+
+    __slots__ = ("_index", "_run", "elements", "tag")
+    __match_args__ = ("tag", "elements", "ordinal", "line", "offset", "trivia", "terminator", "raw")
+
+    def __init__(
+        self,
+        tag: str,  # "ISA", "BEG", "PO1"
+        elements: list[str],
+        ordinal: int,  # 1-based position in the file
+        line: int,  # 1-based line where the segment starts
+        offset: int,  # byte offset of the segment's first character in the file
+        # What the serializer needs to give back the bytes as read; all empty for segments built in code.
+        trivia: str = "",  # non-data text before the segment: BOM, line breaks, indentation, empty segments
+        terminator: str = "",  # the terminator as read after it ("" for an unterminated last segment)
+        raw: str | None = None,  # the original text when the elements were repaired (a wrapped ISA)
+    ) -> None:
+        self.tag = tag
+        self.elements = elements
+        self._run = Run(ordinal, line, offset, trivia, terminator, raw)
+        self._index = 0
+
+    @staticmethod
+    def cut(pieces: list[str], separator: str, run: Run, out: list[Segment]) -> None:
+        """Append to `out` a segment per piece (a segment's text), the `run`'s segments in order."""
+        # the tokenizer's hot loop: no __init__ call, and every index an int made once
+        new, append = object.__new__, out.append
+        for piece, index in zip(pieces, _indices(len(pieces)), strict=False):
+            segment = new(Segment)
+            segment.elements = elements = piece.split(separator)
+            segment.tag = elements[0]
+            del elements[0]
+            segment._run = run
+            segment._index = index
+            append(segment)
+
+    @property
+    def ordinal(self) -> int:
+        return self._run.first + self._index
+
+    @property
+    def line(self) -> int:
+        return self._run.line + self._index * self._run.lines_each
+
+    @property
+    def offset(self) -> int:
+        return self._run.offset(self._index)
+
+    @property
+    def trivia(self) -> str:
+        return self._run.next_trivia if self._index else self._run.trivia
+
+    @property
+    def terminator(self) -> str:
+        return self._run.terminator
+
+    @property
+    def raw(self) -> str | None:
+        return self._run.raw
+
+    def _fields(self) -> tuple[object, ...]:
+        return (self.tag, self.elements, self.ordinal, self.line, self.offset, self.trivia, self.terminator, self.raw)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Segment):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __repr__(self) -> str:
+        names = ("tag", "elements", "ordinal", "line", "offset", "trivia", "terminator", "raw")
+        return (
+            "Segment(" + ", ".join(f"{name}={value!r}" for name, value in zip(names, self._fields(), strict=True)) + ")"
+        )
 
     def element(self, position: int) -> str:
         """XXnn by its 1-based X12 position; "" when absent."""
@@ -38,8 +164,9 @@ class Segment:
 
     def text(self, element_separator: str) -> str:
         """The segment as written, without terminator: `raw` when the elements were repaired."""
-        if self.raw is not None:
-            return self.raw
+        raw = self.raw
+        if raw is not None:
+            return raw
         if not self.elements:
             return self.tag
         return self.tag + element_separator + element_separator.join(self.elements)
@@ -56,3 +183,19 @@ class Segment:
         if not delimiters.repetition:
             return [value]
         return value.split(delimiters.repetition)
+
+
+_INDEX: tuple[int, ...] = ()
+
+
+def _indices(count: int) -> tuple[int, ...]:
+    """At least `count` ints from 0, made once: a segment's index is one of these, not a new int.
+
+    As many as the largest batch had segments (a few thousand in 64 KiB of text) and 1024 more;
+    replaced, not extended, so a thread reading meanwhile keeps the tuple it has.
+    """
+    global _INDEX
+    indices = _INDEX
+    if len(indices) < count:
+        indices = _INDEX = tuple(range(count + 1024))
+    return indices

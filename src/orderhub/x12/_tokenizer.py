@@ -3,7 +3,9 @@
 Bytes are decoded as latin-1 (one byte, one character) so offsets are byte offsets and a round trip
 is exact. Each interchange's ISA declares its delimiters (unless the caller passes an override);
 after it the text is cut on the terminator: a batch of plain segments with one `str.split`, anything
-irregular (whitespace or empty segments between terminators, an ISA) segment by segment. Whitespace
+irregular (whitespace or empty segments between terminators, an ISA) segment by segment. The segments
+of a plain batch share one `Run` from which each one's ordinal, line, offset, trivia and terminator
+are computed when asked for, so cutting makes no more than a small object per segment. Whitespace
 before a segment (line breaks, indentation, a BOM) is not data: it is kept on the segment as
 `trivia`, and whatever follows the last segment as `SegmentReader.trailer`, so the serializer can
 give the file back byte for byte.
@@ -13,14 +15,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from itertools import accumulate, chain
+from itertools import chain
 from typing import BinaryIO
 
 from orderhub.x12._errors import TokenizeError
 from orderhub.x12._findings import Finding
 from orderhub.x12._gc import collector_paused
 from orderhub.x12._isa import LOOKAHEAD, WHITESPACE, read_isa
-from orderhub.x12._segments import Delimiters, Segment
+from orderhub.x12._segments import Delimiters, Run, Segment
 
 BOM = "\xef\xbb\xbf"  # the UTF-8 byte order mark, as latin-1 characters
 END_PADDING = WHITESPACE + "\x1a\x00"  # Ctrl-Z and NUL fill after the last segment (DOS, block transfers)
@@ -28,6 +30,7 @@ DEFAULT_CHUNK_SIZE = 1 << 20
 DEFAULT_MAX_SEGMENT_LENGTH = 1 << 20
 
 _WHITESPACE_RUN = re.compile(r"[ \t\r\n]*")
+_IRREGULAR_AFTER_KEY = "(?:[ \t\r\n]|ISA)"
 
 
 def _skip_whitespace(text: str, start: int) -> int:
@@ -96,7 +99,8 @@ def _cut_plain(cursor: _Cursor, last: int, key: str, separator: str, terminator:
 
     Plain: the same whitespace `lead` comes before every segment (none, or the line break a file puts
     after each terminator), no segment is empty or an ISA, and line breaks occur only in terminators
-    and leads, so every segment's trivia, line and offset follow from the one before it.
+    and leads, so every segment's trivia, line and offset follow from the one before it: the segments
+    share one `Run` that holds them.
     """
     buf, pos = cursor.buf, cursor.pos
     start = _skip_whitespace(buf, pos)
@@ -105,11 +109,9 @@ def _cut_plain(cursor: _Cursor, last: int, key: str, separator: str, terminator:
     lead = buf[pos:start]
     region = buf[start:last]
     split_key = key + lead
-    if region.startswith("ISA") or split_key + "ISA" in region:
+    # one scan instead of one per case: a key followed by more whitespace or by an ISA
+    if region.startswith("ISA") or re.search(re.escape(split_key) + _IRREGULAR_AFTER_KEY, region):
         return False
-    for space in WHITESPACE:
-        if split_key + space in region:
-            return False
     if lead and region.count(key) != region.count(split_key):
         return False  # another lead somewhere
     pieces = region.split(split_key)
@@ -119,22 +121,23 @@ def _cut_plain(cursor: _Cursor, last: int, key: str, separator: str, terminator:
     per_split = split_key.count(newline)
     if region.count(newline) != (len(pieces) - 1) * per_split:
         return False  # a line break inside a segment: lines need counting piece by piece
-    offsets = accumulate(map(len(split_key).__add__, map(len, pieces)), initial=cursor.base + start)
     after = key[len(terminator) :]
-    trivia, next_trivia = cursor.pending + lead, after + lead
-    ordinal, line = cursor.ordinal, cursor.line + lead.count(newline)
-    append = out.append
-    for piece, offset in zip(pieces, offsets, strict=False):  # one offset more: where the next batch starts
-        elements = piece.split(separator)
-        tag = elements[0]
-        del elements[0]
-        ordinal += 1
-        append(Segment(tag, elements, ordinal, line, offset, trivia, terminator))
-        trivia = next_trivia
-        line += per_split
+    line = cursor.line + lead.count(newline)
+    run = Run(
+        cursor.ordinal + 1,
+        line,
+        cursor.base + start,
+        cursor.pending + lead,
+        terminator,
+        lines_each=per_split,
+        next_trivia=after + lead,
+        text=region,
+        key=split_key,
+    )
+    Segment.cut(pieces, separator, run, out)
     # the terminator at `last` is read, the whitespace after it is left to the next segment
-    cursor.line = line - per_split + key.count(newline)
-    cursor.pos, cursor.ordinal, cursor.pending = last + len(key), ordinal, after
+    cursor.line = line + (len(pieces) - 1) * per_split + key.count(newline)
+    cursor.pos, cursor.ordinal, cursor.pending = last + len(key), cursor.ordinal + len(pieces), after
     return True
 
 
@@ -367,5 +370,9 @@ def iter_segments(
 
 def read_segments(data: bytes, delimiters: Delimiters | None = None) -> list[Segment]:
     """All segments of an in-memory file."""
+    reader = SegmentReader(data, delimiters)
+    segments: list[Segment] = []
     with collector_paused():
-        return list(SegmentReader(data, delimiters))
+        for batch in reader._batches(reader._chunks()):  # as iterating the reader does, a list at a time
+            segments += batch
+    return segments

@@ -289,6 +289,21 @@ def test_batches_read_like_segment_by_segment(corpus: Path, monkeypatch: pytest.
     assert batched == [[_key(s) for s in SegmentReader(data)] for data in samples]
 
 
+@pytest.mark.parametrize("newline", ["", "\r\n"])
+def test_positions_computed_later_are_those_as_read(monkeypatch: pytest.MonkeyPatch, newline: str) -> None:
+    data = interchange(60, newline=newline).encode()
+    segments = read_segments(data)
+    for segment in segments:  # edits after reading move nothing
+        segment.elements.append("EDITED")
+        segment.elements[0] = "X" * 50
+    places = [(s.ordinal, s.line, s.offset, s.trivia, s.terminator) for s in reversed(segments)][::-1]
+    monkeypatch.setattr(_tokenizer, "_cut_plain", _segment_by_segment)
+    eager = [(s.ordinal, s.line, s.offset, s.trivia, s.terminator) for s in read_segments(data)]
+    assert places == eager
+    tags = [data[offset:].split(b"*", 1)[0] for _, _, offset, _, _ in places]
+    assert tags == [s.tag.encode() for s in segments]
+
+
 def test_reading_a_whole_file_leaves_the_collector_as_it_was() -> None:
     data = interchange(3).encode()
     assert gc.isenabled()
