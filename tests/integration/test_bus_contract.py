@@ -318,3 +318,18 @@ async def test_kafka_commit_after_the_group_moved_the_partitions_is_dropped_not_
             await subscription.commit(batch)  # a real failure still surfaces
     finally:
         await bus.close()
+
+
+async def test_embedded_notify_wakes_the_fetchers_of_the_named_topics_only(tmp_path: Path) -> None:
+    db = Database(tmp_path / "bus.sqlite")
+    bus = EmbeddedBus(db, topic_prefix="p.")
+    await bus.start()
+    try:
+        raw, orders = bus._wakeup("p.raw"), bus._wakeup("p.orders")  # what fetchers of each wait on
+        bus.notify("raw")
+        assert raw.is_set() and not orders.is_set()
+        bus.notify()  # no topic named: every fetcher
+        assert orders.is_set()
+    finally:
+        await bus.close()
+        await db.close()

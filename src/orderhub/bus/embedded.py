@@ -134,11 +134,17 @@ class EmbeddedBus:
     def shares(self, db: Database) -> bool:
         return db is self._db
 
-    def notify(self) -> None:
-        """Wake this process's fetchers after messages were written with `write_in_transaction`."""
-        wakeups, self._wakeups = self._wakeups, {}
-        for event in wakeups.values():
-            event.set()
+    def notify(self, *topics: str) -> None:
+        """Wake this process's fetchers of `topics` (none named: of every topic) after messages were
+        written with `write_in_transaction`. Naming them spares the others a read per webhook."""
+        if not topics:
+            wakeups, self._wakeups = self._wakeups, {}
+            for event in wakeups.values():
+                event.set()
+            return
+        for topic in topics:
+            if (waiting := self._wakeups.pop(self._prefix + topic, None)) is not None:
+                waiting.set()
 
     async def subscribe(self, topic: str, group: str) -> EmbeddedSubscription:
         self._check_open()

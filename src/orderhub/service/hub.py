@@ -64,7 +64,8 @@ class Hub:
         if self.privacy.wants(raw):
             raw = replace(raw, also_to=("privacy",))
         receipt = await self.store.accept_raw(raw)
-        self._published()
+        if not receipt.duplicate:
+            self._published("raw", *raw.also_to)
         self.metrics.accepted.labels(raw.connector).inc()
         if receipt.duplicate:
             self.metrics.duplicate.labels(raw.connector).inc()
@@ -90,9 +91,10 @@ class Hub:
         partner = raw.headers.get("partner")
         return partners.get(partner) if isinstance(partners, PartnerDirectory) and partner else None
 
-    def _published(self) -> None:
+    def _published(self, *topics: str) -> None:
+        """Messages were committed (to `topics`; none named: any topic)."""
         if self._embedded is not None:
-            self._embedded.notify()
+            self._embedded.notify(*topics)
         else:
             self.relay.wake()
 
