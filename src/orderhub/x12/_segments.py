@@ -20,29 +20,15 @@ class Delimiters:
     repetition: str | None = None  # ISA11 from 00402 on, when it is not a letter/digit/space
 
 
-class Run:
-    """Where consecutive segments were read; each segment holds its run and its index in it.
+class Place:
+    """Where a segment was read, with the text around it that the serializer gives back.
 
-    The tokenizer cuts a batch of plain segments (the same trivia before each, no line break inside
-    one) with one split and gives them one run: their ordinals, lines and trivia follow from it and
-    the index, their offsets from the batch's text, counted for the whole run when first asked for
-    (so a segment kept alive keeps its batch's text, at most `BATCH_CHARS`, alive too). A segment
-    made on its own is a run of one.
+    Each segment holds a place and its index in it: 0 for a place of its own; a `Run` places many.
     """
 
-    __slots__ = (
-        "_key",
-        "_offsets",
-        "_text",
-        "first",
-        "line",
-        "lines_each",
-        "next_trivia",
-        "raw",
-        "start",
-        "terminator",
-        "trivia",
-    )
+    __slots__ = ("first", "line", "raw", "start", "terminator", "trivia")
+    lines_each = 0  # a run's segments after the first
+    next_trivia = ""
 
     def __init__(
         self,
@@ -52,21 +38,45 @@ class Run:
         trivia: str = "",
         terminator: str = "",
         raw: str | None = None,
-        *,
-        lines_each: int = 0,
-        next_trivia: str = "",
-        text: str = "",
-        key: str = "",
     ) -> None:
         self.first = ordinal  # these three of the first segment
         self.line = line
         self.start = offset
-        self.lines_each = lines_each  # line breaks from one segment's start to the next one's
         self.trivia = trivia  # before the first segment
-        self.next_trivia = next_trivia  # before each of the others
         self.terminator = terminator
         self.raw = raw
-        self._text, self._key = text, key  # the run's segments joined by `key` (terminator + trivia)
+
+    def offset(self, index: int) -> int:
+        return self.start
+
+
+class Run(Place):
+    """Where consecutive segments were read.
+
+    The tokenizer cuts a batch of plain segments (the same trivia before each, no line break inside
+    one) with one split and gives them one run: their ordinals, lines and trivia follow from it and
+    the index, their offsets from the batch's text, counted for the whole run when first asked for
+    (so a segment kept alive keeps its batch's text, 64 KiB or one segment, alive too).
+    """
+
+    __slots__ = ("_key", "_offsets", "_text", "lines_each", "next_trivia")
+
+    def __init__(
+        self,
+        ordinal: int,
+        line: int,
+        offset: int,
+        trivia: str,
+        terminator: str,
+        *,
+        lines_each: int,  # line breaks from one segment's start to the next one's
+        next_trivia: str,  # before each segment but the first
+        text: str,  # the run's segments joined by `key` (terminator + trivia)
+        key: str,
+    ) -> None:
+        super().__init__(ordinal, line, offset, trivia, terminator)
+        self.lines_each, self.next_trivia = lines_each, next_trivia
+        self._text, self._key = text, key
         self._offsets: array[int] | None = None
 
     def offset(self, index: int) -> int:
@@ -82,11 +92,12 @@ class Run:
 class Segment:
     """One segment as read: `elements[0]` is XX01, components are split on demand.
 
-    Its position, trivia, terminator and `raw` come from its `Run`, so the tokenizer makes one small
-    object per segment besides its elements. They are read-only; `tag` and `elements` are not.
+    Its position, trivia, terminator and `raw` come from its `Place`: its own, or the `Run` of the
+    batch the tokenizer cut it from, which makes one small object per segment besides its elements.
+    They are read-only; `tag` and `elements` are not.
     """
 
-    __slots__ = ("_index", "_run", "elements", "tag")
+    __slots__ = ("_index", "_place", "elements", "tag")
     __match_args__ = ("tag", "elements", "ordinal", "line", "offset", "trivia", "terminator", "raw")
 
     def __init__(
@@ -103,7 +114,7 @@ class Segment:
     ) -> None:
         self.tag = tag
         self.elements = elements
-        self._run = Run(ordinal, line, offset, trivia, terminator, raw)
+        self._place: Place = Place(ordinal, line, offset, trivia, terminator, raw)
         self._index = 0
 
     @staticmethod
@@ -116,33 +127,33 @@ class Segment:
             segment.tag = elements[0]
             del elements[0]
             segment.elements = elements
-            segment._run = run
+            segment._place = run
             segment._index = index
             append(segment)
 
     @property
     def ordinal(self) -> int:
-        return self._run.first + self._index
+        return self._place.first + self._index
 
     @property
     def line(self) -> int:
-        return self._run.line + self._index * self._run.lines_each
+        return self._place.line + self._index * self._place.lines_each
 
     @property
     def offset(self) -> int:
-        return self._run.offset(self._index)
+        return self._place.offset(self._index)
 
     @property
     def trivia(self) -> str:
-        return self._run.next_trivia if self._index else self._run.trivia
+        return self._place.next_trivia if self._index else self._place.trivia
 
     @property
     def terminator(self) -> str:
-        return self._run.terminator
+        return self._place.terminator
 
     @property
     def raw(self) -> str | None:
-        return self._run.raw
+        return self._place.raw
 
     def _fields(self) -> tuple[object, ...]:
         return (self.tag, self.elements, self.ordinal, self.line, self.offset, self.trivia, self.terminator, self.raw)
@@ -164,12 +175,17 @@ class Segment:
 
     def text(self, element_separator: str) -> str:
         """The segment as written, without terminator: `raw` when the elements were repaired."""
-        raw = self.raw
+        raw = self._place.raw
         if raw is not None:
             return raw
         if not self.elements:
             return self.tag
         return self.tag + element_separator + element_separator.join(self.elements)
+
+    def exact(self, element_separator: str) -> str:
+        """The segment as read: its trivia, its text and its terminator."""
+        place = self._place
+        return (place.next_trivia if self._index else place.trivia) + self.text(element_separator) + place.terminator
 
     def components(self, position: int, delimiters: Delimiters) -> list[str]:
         value = self.element(position)

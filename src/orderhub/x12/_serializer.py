@@ -33,7 +33,7 @@ def iter_exact(segments: Iterable[Segment], delimiters: Sequence[Delimiters], tr
                     line=segment.line,
                 )
             separator = current.element
-        yield segment.trivia + segment.text(separator) + segment.terminator
+        yield segment.exact(separator)
     if trailer:
         yield trailer
 
@@ -48,7 +48,7 @@ def iter_document(document: X12Document) -> Iterator[str]:
     for interchange in document.interchanges:
         separator = interchange.delimiters.element
         for segment in interchange.segments():
-            yield segment.trivia + segment.text(separator) + segment.terminator
+            yield segment.exact(separator)
     if document.trailer:
         yield document.trailer
 
