@@ -92,9 +92,9 @@ class Run(Place):
 class Segment:
     """One segment as read: `elements[0]` is XX01, components are split on demand.
 
-    Its position, trivia, terminator and `raw` come from its `Place`: its own, or the `Run` of the
-    batch the tokenizer cut it from, which makes one small object per segment besides its elements.
-    They are read-only; `tag` and `elements` are not.
+    Its position, trivia, terminator and `raw` come from its `Place`: its own, or the `Run` shared by
+    the segments of the batch the tokenizer cut it from (so cutting makes one small object per segment
+    besides its elements). They are read-only; `tag` and `elements` are not.
     """
 
     __slots__ = ("_index", "_place", "elements", "tag")
@@ -164,10 +164,8 @@ class Segment:
         return self._fields() == other._fields()
 
     def __repr__(self) -> str:
-        names = ("tag", "elements", "ordinal", "line", "offset", "trivia", "terminator", "raw")
-        return (
-            "Segment(" + ", ".join(f"{name}={value!r}" for name, value in zip(names, self._fields(), strict=True)) + ")"
-        )
+        fields = zip(self.__match_args__, self._fields(), strict=True)
+        return "Segment(" + ", ".join(f"{name}={value!r}" for name, value in fields) + ")"
 
     def element(self, position: int) -> str:
         """XXnn by its 1-based X12 position; "" when absent."""
