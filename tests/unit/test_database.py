@@ -76,3 +76,14 @@ async def test_background_writes_are_not_starved_by_a_stream_of_writes(db: Datab
     stop = True
     assert sum(await asyncio.gather(*streams)) > 0
     assert (await logged(db)).count("bulk") == 5
+
+
+async def test_the_wal_is_copied_into_the_database_file_beside_the_writer(db: Database) -> None:
+    await db.write(lambda conn: conn.execute("CREATE TABLE blobs (body BLOB NOT NULL)"))
+    for _ in range(8):  # 2 MB, far below the writer's own checkpoint threshold
+        await db.write(lambda conn: conn.execute("INSERT INTO blobs (body) VALUES (?)", (b"x" * 262_144,)))
+    for _ in range(200):  # up to 10 s
+        if db.path.stat().st_size >= 2_000_000:
+            break
+        await asyncio.sleep(0.05)
+    assert db.path.stat().st_size >= 2_000_000
