@@ -25,6 +25,7 @@ T = TypeVar("T")
 
 _MAX_BATCH = 2000
 _TRANSACTION_SECONDS = 0.005
+_BACKGROUND_PATIENCE = 0.05  # seconds a background write may wait behind others
 _CHECKPOINT_SECONDS = 0.2
 _FALLBACK_CHECKPOINT_PAGES = 8192  # 32 MB of WAL with 4 KB pages
 _WAKE = object()  # put on the queue with each background write, to wake the writer thread
@@ -67,11 +68,12 @@ def _connect(path: Path, readonly: bool) -> sqlite3.Connection:
 
 
 class _Job:
-    __slots__ = ("error", "fn", "future", "result")
+    __slots__ = ("error", "fn", "future", "queued_at", "result")
 
     def __init__(self, fn: Callable[[sqlite3.Connection], Any], future: asyncio.Future[Any]) -> None:
         self.fn = fn
         self.future = future
+        self.queued_at = time.monotonic()
         self.result: Any = None
         self.error: BaseException | None = None
 
@@ -160,8 +162,8 @@ class Database:
         """Run `fn` in a write transaction; returns after the transaction is committed.
 
         `background` writes (bulk work nobody is waiting on, like storing normalized orders) run
-        in order among themselves, one at the start of each transaction and then whenever no
-        other write is queued: a webhook's write rarely waits behind them."""
+        in order among themselves when no other write is queued, or first once they have waited
+        `_BACKGROUND_PATIENCE`: a webhook's write rarely waits behind them, and they always move on."""
         if not self.is_open:
             raise DatabaseClosed(f"database {self.path} is not open")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
@@ -210,12 +212,13 @@ class Database:
                 conn.close()
             self._read_conns.clear()
 
-    def _take(self, wait: bool, background_first: bool = False) -> _Job | Literal[False] | None:
-        """The next write: queued ones first, then background ones (or one background write first,
-        so they are never starved). None: stop (once the background writes are done); False:
-        nothing queued and `wait` is false."""
-        if background_first and self._background:
-            return self._background.popleft()
+    def _take(self, wait: bool, overdue_first: bool = False) -> _Job | Literal[False] | None:
+        """The next write: queued ones first, then background ones (with `overdue_first`, a
+        background write queued `_BACKGROUND_PATIENCE` ago goes first, so they are never starved).
+        None: stop (once the background writes are done); False: nothing queued and `wait` is false."""
+        background = self._background
+        if overdue_first and background and time.monotonic() - background[0].queued_at > _BACKGROUND_PATIENCE:
+            return background.popleft()
         while True:
             try:
                 item = self._queue.get_nowait()
@@ -236,7 +239,7 @@ class Database:
     def _write_loop(self, conn: sqlite3.Connection) -> None:
         running = True
         while running:
-            first = self._take(wait=True, background_first=True)  # each transaction moves bulk work on
+            first = self._take(wait=True, overdue_first=True)
             if not isinstance(first, _Job):
                 break
             running = self._run_batch(conn, first)

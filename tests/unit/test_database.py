@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from orderhub import _sqlite
 from orderhub._sqlite import Database
 
 
@@ -40,7 +41,8 @@ async def test_a_failing_write_rolls_back_alone(db: Database) -> None:
     assert await logged(db) == ["a", "b"]
 
 
-async def test_writes_go_before_background_writes_queued_earlier(db: Database) -> None:
+async def _order_after_a_busy_writer(db: Database) -> list[str]:
+    """Three background writes, then a plain one, queued while the writer is busy with another."""
     release = threading.Event()
 
     def blocking(conn: sqlite3.Connection) -> None:
@@ -55,9 +57,18 @@ async def test_writes_go_before_background_writes_queued_earlier(db: Database) -
     await asyncio.sleep(0.05)
     release.set()
     await asyncio.gather(first, webhook, *bulk)
-    # a transaction starts with one background write (so they are never starved), then takes the
-    # waiting webhook's write before the other background ones
-    assert await logged(db) == ["first", "bulk0", "webhook", "bulk1", "bulk2"]
+    return await logged(db)
+
+
+async def test_writes_go_before_background_writes_queued_earlier(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_sqlite, "_BACKGROUND_PATIENCE", 60.0)
+    assert await _order_after_a_busy_writer(db) == ["first", "webhook", "bulk0", "bulk1", "bulk2"]
+
+
+async def test_a_background_write_waiting_too_long_goes_first(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_sqlite, "_BACKGROUND_PATIENCE", 0.0)
+    # the next transaction starts with the overdue one, then takes the webhook's before the others
+    assert await _order_after_a_busy_writer(db) == ["first", "bulk0", "webhook", "bulk1", "bulk2"]
 
 
 async def test_background_writes_are_not_starved_by_a_stream_of_writes(db: Database) -> None:

@@ -9,6 +9,8 @@ crash re-delivers the batch and the store's rules make the replay harmless.
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +31,7 @@ Resolver = Callable[[StoredRaw], tuple[Mapping, str]]  # -> (mapping, account); 
 PartnerOf = Callable[[StoredRaw], PartnerProfile | None]  # the X12 trading partner a stored file is from
 GROUP = "normalize"
 STORE_CHUNK = 32  # orders per store transaction
+IN_FLIGHT = 2  # batches read, mapped or stored at once
 _INLINE = MappingPool(0)
 
 
@@ -189,17 +192,17 @@ async def run_normalize(
     mapper: MappingPool | None = None,
     partner_of: PartnerOf | None = None,
 ) -> None:
-    """The stage loop; runs until cancelled. Cancellation waits for the batch being stored (one
-    being mapped is read again after a restart: the store's rules make that harmless).
+    """The stage loop; runs until cancelled, after finishing the batches in hand.
 
-    Two batches are in flight: while one is stored and its offsets committed, the next is read and
-    mapped (the mapping worker would otherwise wait on the store, and the store on the worker).
-    Batches are stored and committed strictly in the order they were fetched.
+    Up to `IN_FLIGHT` batches are worked on at once, each read, mapped, then stored and its offsets
+    committed: the mapping worker always has the next batch queued while the daemon loads one and
+    the store applies another. Batches are stored and committed strictly in the order fetched.
     """
     subscription = await bus.subscribe("raw", GROUP)
-    storing: asyncio.Task[None] | None = None
+    in_flight: collections.deque[asyncio.Task[None]] = collections.deque()
 
-    async def finish(batch: MappedBatch, messages: Sequence[Message], before: asyncio.Task[None] | None) -> None:
+    async def handle(messages: Sequence[Message], before: asyncio.Task[None] | None) -> None:
+        batch = await map_batch(messages, store, resolve, mapper, partner_of)
         if before is not None:
             await before
         result = await store_batch(batch, store)
@@ -207,20 +210,24 @@ async def run_normalize(
         if on_batch is not None:
             on_batch(result)
 
+    async def settle(keep: int) -> None:
+        """Wait until at most `keep` batches are in flight; a failed one ends the stage (restarted,
+        it reads on from the last commit)."""
+        while len(in_flight) > keep:
+            await asyncio.shield(in_flight.popleft())
+
     try:
         while True:
             messages = await subscription.fetch(batch_size, timeout=0.5)
             if not messages:
-                if storing is not None:
-                    await asyncio.shield(storing)
-                    storing = None
+                await settle(0)
                 continue
-            if storing is not None and storing.done():
-                storing.result()  # a failed store step ends the stage: restarted, it reads on from the last commit
-                storing = None
-            batch = await asyncio.shield(map_batch(messages, store, resolve, mapper, partner_of))
-            storing = asyncio.ensure_future(finish(batch, messages, storing))
+            await settle(IN_FLIGHT - 1)
+            while in_flight and in_flight[0].done():
+                in_flight.popleft().result()
+            in_flight.append(asyncio.ensure_future(handle(messages, in_flight[-1] if in_flight else None)))
     finally:
-        if storing is not None:
-            await asyncio.shield(storing)
+        for task in in_flight:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(task)
         await subscription.close()
