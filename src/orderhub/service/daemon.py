@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import signal
 
 import structlog
@@ -37,6 +38,10 @@ async def serve(config: HubConfig, ready: asyncio.Event | None = None) -> None:
         bus=config.bus.kind,
         connectors=sorted(hub.connectors),
     )
+    # What start-up made lives as long as the process: kept out of the collector's full passes, which
+    # otherwise walk all of it again and again under load
+    gc.collect()
+    gc.freeze()
     if ready is not None:
         ready.set()
     await stop.wait()
