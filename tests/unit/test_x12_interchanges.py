@@ -6,8 +6,9 @@ from pathlib import Path
 
 from orderhub._sqlite import Database
 from orderhub.store import interchanges
-from orderhub.store.interchanges import find_interchanges, interchange_sha256, record_interchange, set_ack_ref
+from orderhub.store.interchanges import find_interchanges, record_interchange, set_ack_ref
 from orderhub.x12 import parse
+from orderhub.x12._acks import interchange_sha256
 
 SENDER = {"sender_qualifier": "ZZ", "sender_id": "ACME", "receiver_qualifier": "ZZ", "receiver_id": "ORDERHUB"}
 

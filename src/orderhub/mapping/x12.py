@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from orderhub.mapping.engine import Mapping, MappingContext
 from orderhub.mapping.errors import MappingError
 from orderhub.model import Order
-from orderhub.x12 import Delimiters, X12Error, parse
-from orderhub.x12._acks import validate_group
+from orderhub.x12 import Delimiters, X12Document, X12Error, parse
+from orderhub.x12._acks import ReceivedInterchange, validate_group
 from orderhub.x12._document import SetContext, set_document
 
 
@@ -30,6 +30,7 @@ class RejectedSet:
 class X12Mapped:
     orders: list[Order] = field(default_factory=list)
     rejected: list[RejectedSet] = field(default_factory=list)
+    received: list[ReceivedInterchange] = field(default_factory=list)  # what the acknowledgments say
 
 
 def map_interchange(
@@ -40,16 +41,37 @@ def map_interchange(
 
     Which sets are accepted is decided by the same group validation the 997/999 reports.
     """
+    document, received = read_file(raw, str(mapping.path), delimiters)
+    return map_document(document, received, mapping, ctx)
+
+
+def read_file(
+    raw: bytes, source: str, delimiters: Delimiters | None = None
+) -> tuple[X12Document, list[ReceivedInterchange]]:
+    """Parse a file and validate its groups once: what both its orders and its acknowledgments need.
+    A file that does not parse raises `MappingError` naming `source` (the mapping file)."""
     try:
         document = parse(raw, delimiters)
     except X12Error as exc:
-        raise MappingError(str(mapping.path), "", "", str(exc)) from None
-    result = X12Mapped()
-    for interchange in document.interchanges:
+        raise MappingError(source, "", "", str(exc)) from None
+    received = [
+        ReceivedInterchange.read(
+            interchange, [validate_group(group, interchange.delimiters) for group in interchange.groups]
+        )
+        for interchange in document.interchanges
+    ]
+    return document, received
+
+
+def map_document(
+    document: X12Document, received: list[ReceivedInterchange], mapping: Mapping, ctx: MappingContext
+) -> X12Mapped:
+    """The orders of a file `read_file` read."""
+    result = X12Mapped(received=received)
+    for interchange, reading in zip(document.interchanges, received, strict=True):
         account = ctx.account or interchange.sender_id.strip()
         set_ctx = dataclasses.replace(ctx, account=account, connector=ctx.connector or account)
-        for group in interchange.groups:
-            checked = validate_group(group, interchange.delimiters)
+        for group, checked in zip(interchange.groups, reading.groups, strict=True):
             for transaction_set, outcome in zip(group.sets, checked.sets, strict=True):
                 if transaction_set.id not in mapping.sets:
                     continue

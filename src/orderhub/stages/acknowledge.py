@@ -3,13 +3,15 @@
 For each interchange of a received file: register it (a repeat of one already processed is
 acknowledged again and makes no orders; the same ISA13 with other content is processed and
 reported), take our control numbers, and queue the 997/999 (and TA1 when asked) on `outbound`.
-Runs inside the store's write transaction, so a crash leaves either all of it or none.
+Runs inside the store's write transaction, so a crash leaves either all of it or none; the file
+was read and validated by the mapping worker beforehand, so nothing here parses or validates and
+a large file does not hold up the webhooks waiting for their own commits.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -18,8 +20,8 @@ import structlog
 from orderhub.bus.base import OutMessage
 from orderhub.store import control_numbers, interchanges
 from orderhub.store.base import OrderWrite
-from orderhub.x12 import Delimiters, Interchange, X12Error, parse
-from orderhub.x12._acks import acknowledge_interchange
+from orderhub.x12 import Delimiters, X12Error
+from orderhub.x12._acks import ReceivedInterchange
 from orderhub.x12.partners import PartnerProfile
 
 log = structlog.get_logger("orderhub.stages.acknowledge")
@@ -29,12 +31,13 @@ Enqueue = Callable[[sqlite3.Connection, OutMessage], None]
 
 @dataclass(frozen=True, slots=True)
 class X12Receipt:
-    """A stored X12 file whose orders are being applied in this transaction."""
+    """A stored X12 file whose orders are being applied in this transaction, with its interchanges
+    as the mapping worker read and validated them."""
 
     receipt: int
     connector: str
     filename: str
-    body: bytes
+    interchanges: Sequence[ReceivedInterchange]
     profile: PartnerProfile
 
 
@@ -60,12 +63,13 @@ def _writable(received: Delimiters) -> Delimiters:
     return received
 
 
-def _acknowledgment(conn: sqlite3.Connection, interchange: Interchange, profile: PartnerProfile) -> tuple[int, bytes]:
+def _acknowledgment(
+    conn: sqlite3.Connection, interchange: ReceivedInterchange, profile: PartnerProfile
+) -> tuple[int, bytes]:
     """Our ISA13 and the acknowledgment interchange."""
     delimiters = profile.delimiters.for_writing(_writable(interchange.delimiters))
     number = _take(conn, profile, "interchange", 1)
-    return number, acknowledge_interchange(
-        interchange,
+    return number, interchange.acknowledgment(
         interchange_control_number=number,
         group_control_number=_take(conn, profile, "group", 2),  # one FA group for 997s, one for 999s
         set_control_number=_take(conn, profile, "set", max(1, len(interchange.groups))),
@@ -79,13 +83,9 @@ def _acknowledgment(conn: sqlite3.Connection, interchange: Interchange, profile:
 def acknowledge(conn: sqlite3.Connection, item: X12Receipt, enqueue: Enqueue) -> set[str]:
     """Register and acknowledge the file's interchanges; returns the ISA13s whose orders were already
     made (repeats), so that the caller applies none of them again."""
-    try:
-        document = parse(item.body)
-    except X12Error:  # the connector stored it with its error and answered with a TA1 when asked
-        return set()
     repeats: set[str] = set()
     taken: set[str] = set()  # ISA13s of this file's interchanges that are new: their orders apply
-    for interchange in document.interchanges:
+    for interchange in item.interchanges:
         outcome = interchanges.record_interchange(
             conn,
             sender_qualifier=interchange.sender_qualifier,
@@ -93,7 +93,7 @@ def acknowledge(conn: sqlite3.Connection, item: X12Receipt, enqueue: Enqueue) ->
             receiver_qualifier=interchange.receiver_qualifier,
             receiver_id=interchange.receiver_id,
             control_number=interchange.control_number,
-            content_sha256=interchanges.interchange_sha256(interchange),
+            content_sha256=interchange.content_sha256,
             receipt=item.receipt,
         )
         if outcome == "repeat":

@@ -25,8 +25,10 @@ import orjson
 import structlog
 
 from orderhub.mapping import Mapping, MappingContext, MappingError, map_payload, parse_json
+from orderhub.mapping.x12 import map_document, read_file
 from orderhub.model.order import Order
 from orderhub.store.base import OrderFacts
+from orderhub.x12._acks import ReceivedInterchange
 
 log = structlog.get_logger("orderhub.stages.mapping_pool")
 
@@ -50,6 +52,9 @@ class Mapped(NamedTuple):
     orders: list[tuple[bytes, int | None, OrderFacts]]  # (canonical JSON, source.updated_at in µs, facts)
     error: str | None = None
     refunds: tuple[tuple[str, bytes], ...] = ()  # (order id, canonical refund JSON)
+    # an X12 file's interchanges, read and validated here so that acknowledging them in the store's
+    # transaction only takes control numbers and writes (even when mapping its orders failed)
+    received: tuple[ReceivedInterchange, ...] = ()
 
 
 @functools.cache
@@ -62,16 +67,22 @@ def map_jobs(jobs: list[MapJob]) -> list[Mapped]:
     results = []
     for job in jobs:
         mapping = _mapping(job.mapping_path)
+        received: tuple[ReceivedInterchange, ...] = ()
         try:
             if mapping.target == "refund":
                 results.append(Mapped(job.receipt, [], refunds=tuple(_refunds(job, mapping))))
                 continue
-            orders = map_payload(job.body, mapping, job.ctx)
+            if mapping.source_format == "x12":
+                document, reading = read_file(job.body, str(mapping.path))
+                received = tuple(reading)
+                orders = map_document(document, reading, mapping, job.ctx).orders
+            else:
+                orders = map_payload(job.body, mapping, job.ctx)
         except Exception as exc:  # recorded with the payload and sent to the DLQ, never dropped
             error = str(exc) if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
-            results.append(Mapped(job.receipt, [], error))
+            results.append(Mapped(job.receipt, [], error, received=received))
             continue
-        results.append(Mapped(job.receipt, [_written(order) for order in orders]))
+        results.append(Mapped(job.receipt, [_written(order) for order in orders], received=received))
     return results
 
 

@@ -87,6 +87,7 @@ async def map_batch(
     batch = MappedBatch()
     jobs: list[MapJob] = []
     mapping_of: dict[int, str] = {}
+    partner_of_receipt: dict[int, PartnerProfile] = {}
     for raw in stored.values():
         if raw.state != "pending":  # already handled before a crash or a re-delivery
             continue
@@ -103,8 +104,7 @@ async def map_batch(
         mapping_of[raw.receipt] = mapping.name
         profile = partner_of(raw) if partner_of is not None and mapping.source_format == "x12" else None
         if profile is not None:
-            filename = raw.headers.get("filename", "")
-            batch.acknowledgments.append(X12Receipt(raw.receipt, raw.connector, filename, raw.body, profile))
+            partner_of_receipt[raw.receipt] = profile
         ctx = MappingContext(
             connector=raw.connector,
             account=account,
@@ -119,6 +119,9 @@ async def map_batch(
         jobs.append(MapJob(raw.receipt, raw.body, str(mapping.path), ctx))
     for mapped in await (mapper or _INLINE).map(jobs):
         raw = stored[mapped.receipt]
+        if mapped.received and (profile := partner_of_receipt.get(raw.receipt)) is not None:
+            filename = raw.headers.get("filename", "")
+            batch.acknowledgments.append(X12Receipt(raw.receipt, raw.connector, filename, mapped.received, profile))
         if mapped.error is not None:
             batch.failures.append((raw.receipt, mapped.error, dlq_message(raw, mapped.error, mapping_of[raw.receipt])))
             batch.failed.append((raw, mapped.error))

@@ -7,13 +7,10 @@ reused a control number: the interchange is processed and the reuse reported, ne
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
-
-from orderhub.x12 import Interchange
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS x12_interchanges (
@@ -39,18 +36,6 @@ def control_number_key(control_number: str) -> str:
     """ISA13 as compared: "000000123" and "123" are the same number."""
     value = control_number.strip()
     return str(int(value)) if value.isdigit() else value
-
-
-def interchange_sha256(interchange: Interchange) -> str:
-    """Hash of the interchange's segments and element values: the same content re-sent with other
-    delimiters, line breaks or indentation hashes the same."""
-    digest = hashlib.sha256()
-    for segment in interchange.segments():
-        digest.update(segment.tag.encode("latin-1"))
-        for value in segment.elements:
-            digest.update(b"\x1f" + value.encode("latin-1"))
-        digest.update(b"\x1e")
-    return digest.hexdigest()
 
 
 def _key(

@@ -7,6 +7,7 @@ ISA/GS..GE/IEA and writes them with the X12 writer (a fixed-width 106-byte ISA).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -391,6 +392,103 @@ def interchange_note_code(interchange: Interchange, findings: Sequence[Finding])
     return "000"
 
 
+@dataclass(frozen=True, slots=True)
+class ReceivedInterchange:
+    """A received interchange as its acknowledgment needs it, read and validated once: who sent it,
+    its ISA13 and content hash (to recognise it when it comes again), and what the 997/999 (and
+    TA1) will say. Control numbers are not part of it: they are taken when it is answered."""
+
+    sender_qualifier: str  # ISA05
+    sender_id: str  # ISA06
+    receiver_qualifier: str  # ISA07
+    receiver_id: str  # ISA08
+    control_number: str  # ISA13
+    content_sha256: str
+    delimiters: Delimiters  # as received
+    parties: InterchangeParties  # of the answer
+    usage: str  # ISA15
+    ack_requested: bool  # ISA14
+    isa: Segment
+    ta1_note: str  # TA105 when a TA1 is sent
+    groups: tuple[GroupResult, ...]
+
+    @classmethod
+    def read(
+        cls,
+        interchange: Interchange,
+        groups: Sequence[GroupResult] | None = None,
+        *,
+        findings: Sequence[Finding] = (),
+        library: SpecLibrary | None = None,
+    ) -> ReceivedInterchange:
+        """`groups`: the validation of its groups, when the caller has done it already."""
+        if groups is None:
+            groups = [validate_group(group, interchange.delimiters, library=library) for group in interchange.groups]
+        return cls(
+            sender_qualifier=interchange.sender_qualifier,
+            sender_id=interchange.sender_id,
+            receiver_qualifier=interchange.receiver_qualifier,
+            receiver_id=interchange.receiver_id,
+            control_number=interchange.control_number,
+            content_sha256=interchange_sha256(interchange),
+            delimiters=interchange.delimiters,
+            parties=InterchangeParties.replying_to(interchange),
+            usage=interchange.usage or "P",
+            ack_requested=interchange.ack_requested,
+            isa=interchange.isa,
+            ta1_note=interchange_note_code(interchange, findings),
+            groups=tuple(groups),
+        )
+
+    def acknowledgment(
+        self,
+        *,
+        interchange_control_number: int,
+        group_control_number: int,
+        set_control_number: int,
+        when: datetime,
+        delimiters: Delimiters = DEFAULT_DELIMITERS,
+        newline: str = "",
+        ta1: bool | None = None,
+    ) -> bytes:
+        """The acknowledgment interchange (see `acknowledge_interchange`)."""
+        acks_997: list[list[Segment]] = []
+        acks_999: list[list[Segment]] = []
+        for next_set, result in enumerate(self.groups, set_control_number):
+            ack = build_acknowledgment(result, f"{next_set:04d}", delimiters)
+            (acks_999 if uses_999(result.version) else acks_997).append(ack)
+        groups: list[OutboundGroup] = []
+        for version, acks in (("004010", acks_997), (IMPLEMENTATION_999, acks_999)):
+            if acks:
+                groups.append(OutboundGroup(version, group_control_number + len(groups), acks))
+        ta1_segment = None
+        if self.ack_requested if ta1 is None else ta1:
+            # The groups were read and are acknowledged, so an interchange error is "accepted with errors".
+            ta1_segment = build_ta1(self.isa, self.ta1_note, "A" if self.ta1_note == "000" else "E")
+        return render_interchange(
+            groups,
+            parties=self.parties,
+            delimiters=delimiters,
+            interchange_control_number=interchange_control_number,
+            when=when,
+            usage_indicator=self.usage,
+            ta1=ta1_segment,
+            newline=newline,
+        )
+
+
+def interchange_sha256(interchange: Interchange) -> str:
+    """Hash of the interchange's segments and element values: the same content re-sent with other
+    delimiters, line breaks or indentation hashes the same."""
+    digest = hashlib.sha256()
+    for segment in interchange.segments():
+        digest.update(segment.tag.encode("latin-1"))
+        for value in segment.elements:
+            digest.update(b"\x1f" + value.encode("latin-1"))
+        digest.update(b"\x1e")
+    return digest.hexdigest()
+
+
 def acknowledge_interchange(
     interchange: Interchange,
     *,
@@ -412,30 +510,13 @@ def acknowledge_interchange(
     first interchange-level finding of the reader (`findings`) inside this interchange. `ta1` True
     or False overrides ISA14 (a partner profile that always or never wants one).
     """
-    acks_997: list[list[Segment]] = []
-    acks_999: list[list[Segment]] = []
-    next_set = set_control_number
-    for group in interchange.groups:
-        result = validate_group(group, interchange.delimiters, library=library)
-        ack = build_acknowledgment(result, f"{next_set:04d}", delimiters)
-        (acks_999 if uses_999(result.version) else acks_997).append(ack)
-        next_set += 1
-    groups: list[OutboundGroup] = []
-    for version, acks in (("004010", acks_997), (IMPLEMENTATION_999, acks_999)):
-        if acks:
-            groups.append(OutboundGroup(version, group_control_number + len(groups), acks))
-    ta1_segment = None
-    if interchange.ack_requested if ta1 is None else ta1:
-        # The groups were read and are acknowledged, so an interchange error is "accepted with errors".
-        note = interchange_note_code(interchange, findings)
-        ta1_segment = build_ta1(interchange.isa, note, "A" if note == "000" else "E")
-    return render_interchange(
-        groups,
-        parties=InterchangeParties.replying_to(interchange),
-        delimiters=delimiters,
+    received = ReceivedInterchange.read(interchange, findings=findings, library=library)
+    return received.acknowledgment(
         interchange_control_number=interchange_control_number,
+        group_control_number=group_control_number,
+        set_control_number=set_control_number,
         when=when,
-        usage_indicator=interchange.usage or "P",
-        ta1=ta1_segment,
+        delimiters=delimiters,
         newline=newline,
+        ta1=ta1,
     )
