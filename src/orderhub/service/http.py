@@ -45,7 +45,7 @@ async def webhook(request: web.Request) -> web.StreamResponse:
     if request.method != "POST":
         return error(405, "method_not_allowed", "webhooks are delivered with POST", {"Allow": "POST"})
     metrics = hub.metrics
-    metrics.received.labels(name).inc()
+    metrics.of(name).received.inc()
     limit = hub.config.http.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
         metrics.rejected.labels(name, "too_large").inc()
@@ -80,7 +80,7 @@ async def webhook(request: web.Request) -> web.StreamResponse:
     except StoreUnavailable as exc:
         log.error("store unavailable; webhook refused with 503", connector=name, error=str(exc))
         return error(503, "store_unavailable", "the payload could not be stored; retry later")
-    metrics.ack_seconds.labels(name).observe(time.perf_counter() - started)
+    metrics.of(name).ack_seconds.observe(time.perf_counter() - started)
     return json_response({"received": True, "raw_ref": receipt.raw_ref, "duplicate": receipt.duplicate})
 
 
@@ -109,7 +109,7 @@ async def as2(request: web.Request) -> web.StreamResponse:
     if request.method != "POST":
         return error(405, "method_not_allowed", "AS2 messages are delivered with POST", {"Allow": "POST"})
     metrics = hub.metrics
-    metrics.received.labels(name).inc()
+    metrics.of(name).received.inc()
     limit = hub.config.http.max_body_bytes
     try:
         if request.content_length is not None and request.content_length > limit:
@@ -130,7 +130,7 @@ async def as2(request: web.Request) -> web.StreamResponse:
         except StoreUnavailable:
             pass
     else:
-        metrics.ack_seconds.labels(name).observe(time.perf_counter() - started)
+        metrics.of(name).ack_seconds.observe(time.perf_counter() - started)
     return web.Response(status=answer.status, body=answer.body, headers=answer.headers)
 
 

@@ -66,9 +66,10 @@ class Hub:
         receipt = await self.store.accept_raw(raw)
         if not receipt.duplicate:
             self._published("raw", *raw.also_to)
-        self.metrics.accepted.labels(raw.connector).inc()
+        metrics = self.metrics.of(raw.connector)
+        metrics.accepted.inc()
         if receipt.duplicate:
-            self.metrics.duplicate.labels(raw.connector).inc()
+            metrics.duplicate.inc()
         return receipt
 
     async def get_checkpoint(self, connector: str, key: str) -> str | None:
@@ -109,7 +110,7 @@ class Hub:
         for (connector, outcome), count in outcomes.items():
             self.metrics.orders.labels(connector, outcome).inc(count)
         for raw in result.done:
-            self.metrics.normalize_seconds.labels(raw.connector).observe(now - raw.received_at.timestamp())
+            self.metrics.of(raw.connector).normalize_seconds.observe(now - raw.received_at.timestamp())
         for raw, _ in result.failed:
             self.metrics.dlq.labels(raw.connector).inc()
 
