@@ -65,7 +65,7 @@ def dlq_message(raw: StoredRaw, error: str, mapping: str | None) -> OutMessage:
 
 @dataclass(slots=True)
 class MappedBatch:
-    """A batch mapped and not yet stored: what `store_batch` writes in one transaction."""
+    """A batch mapped and not yet stored: what `store_batch` writes."""
 
     writes: list[OrderWrite] = field(default_factory=list)
     refunds: list[RefundWrite] = field(default_factory=list)
