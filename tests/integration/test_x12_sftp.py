@@ -450,7 +450,7 @@ async def test_a_997_that_cannot_be_uploaded_stays_queued_until_it_can(
             await upload(sftp_server, "po-1.edi", corpus_850(corpus, "nodex12_vics.edi"))
 
             async def dispatch_failed() -> bool:
-                return any(e["event"] == "task failed; restarting" and e["task"] == "dispatch" for e in logs)
+                return any(e["event"] == "outbound document not delivered; trying again" for e in logs)
 
             await wait_for(dispatch_failed, "a failed delivery")
             assert await hub.store.get_order("vics-buyer:08292233294") is not None
