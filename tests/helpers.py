@@ -15,12 +15,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from orderhub._sqlite import Database
+from orderhub.bus.embedded import EmbeddedBus
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_ORDER = ROOT / "examples" / "shopify-order.json"
@@ -144,3 +147,16 @@ def wait_for(predicate: Any, timeout: float = 20.0, interval: float = 0.05, what
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
+
+
+@asynccontextmanager
+async def embedded_bus(path: Path) -> AsyncIterator[EmbeddedBus]:
+    """An embedded bus on its own database file, closed (bus, then database) afterwards."""
+    db = Database(path)
+    bus = EmbeddedBus(db)
+    await bus.start()
+    try:
+        yield bus
+    finally:
+        await bus.close()
+        await db.close()

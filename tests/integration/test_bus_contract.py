@@ -16,6 +16,7 @@ from orderhub._sqlite import Database
 from orderhub.bus.base import Bus, BusError, Message, OutMessage, Subscription
 from orderhub.bus.embedded import EmbeddedBus
 from orderhub.bus.kafka import KafkaBus
+from tests.helpers import embedded_bus
 
 
 @pytest.fixture(params=["embedded", pytest.param("kafka", marks=pytest.mark.kafka)])
@@ -34,12 +35,8 @@ async def bus(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[B
         yield kafka
         await kafka.close()
         return
-    db = Database(tmp_path / "bus.sqlite")
-    embedded = EmbeddedBus(db)
-    await embedded.start()
-    yield embedded
-    await embedded.close()
-    await db.close()
+    async with embedded_bus(tmp_path / "bus.sqlite") as embedded:
+        yield embedded
 
 
 def group(name: str) -> str:

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from orderhub._sqlite import Database
 from orderhub.bus.base import OutMessage
 from orderhub.bus.embedded import EmbeddedBus
 from orderhub.stages.dispatch import DispatchStage
+from tests.helpers import embedded_bus
 
 
 class Partner:
@@ -43,12 +43,8 @@ class Folder:
 
 @pytest.fixture
 async def bus(tmp_path: Path) -> AsyncIterator[EmbeddedBus]:
-    db = Database(tmp_path / "bus.sqlite")
-    embedded = EmbeddedBus(db)
-    await embedded.start()
-    yield embedded
-    await embedded.close()
-    await db.close()
+    async with embedded_bus(tmp_path / "bus.sqlite") as embedded:
+        yield embedded
 
 
 def document(connector: str, filename: str) -> OutMessage:
