@@ -19,14 +19,21 @@ from tests.helpers import write_config
 
 @asynccontextmanager
 async def hub_running(
-    tmp_path: Path, connectors: dict[str, dict[str, Any]], prepare: Callable[[Hub], None] | None = None
+    tmp_path: Path,
+    connectors: dict[str, dict[str, Any]],
+    prepare: Callable[[Hub], None] | None = None,
+    *,
+    http: dict[str, Any] | None = None,
+    run_connectors: bool = True,
 ) -> AsyncIterator[tuple[Hub, httpx.AsyncClient]]:
-    """The hub with these connector files, started, and an API client (bearer token "tok")."""
-    config = write_config(tmp_path, 0, connectors, http={"host": "127.0.0.1", "port": 0, "api_token": "tok"})
+    """The hub with these connector files (and `http` settings), started, and an API client (bearer
+    token "tok"). `run_connectors=False`: their loops (polls, folder scans) are not started."""
+    settings = {"host": "127.0.0.1", "port": 0, "api_token": "tok", **(http or {})}
+    config = write_config(tmp_path, 0, connectors, http=settings)
     hub = Hub(load_config(config))
     if prepare is not None:
         prepare(hub)
-    await hub.start()
+    await hub.start(connectors=run_connectors)
     server = TestServer(make_app(hub))
     await server.start_server()
     client = httpx.AsyncClient(base_url=str(server.make_url("")), headers={"Authorization": "Bearer tok"})

@@ -10,44 +10,28 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from aiohttp.test_utils import TestServer
 
-from orderhub.service.config import load_config
-from orderhub.service.http import make_app
 from orderhub.service.hub import Hub
-from tests.helpers import generic_headers, shopify_headers, synthetic_order, write_config
+from tests.helpers import generic_headers, shopify_headers, synthetic_order
+from tests.integration.serving import hub_running
 
 SECRET, OLD_SECRET, GENERIC = "s3cret-new", "s3cret-old", "generic-secret"
 
 
 @pytest.fixture
 async def hub_client(tmp_path: Path) -> AsyncIterator[tuple[Hub, httpx.AsyncClient]]:
-    config = write_config(
-        tmp_path,
-        0,
-        {
-            "shop-a": {"kind": "shopify", "webhook_secret": [SECRET, OLD_SECRET]},
-            "generic": {
-                "kind": "webhook",
-                "mapping": "shopify",
-                "webhook_secret": GENERIC,
-                "dedupe_header": "X-Delivery-Id",
-            },
-            "inbox": {"kind": "files", "path": str(tmp_path / "inbox"), "mapping": "shopify"},
+    connectors = {
+        "shop-a": {"kind": "shopify", "webhook_secret": [SECRET, OLD_SECRET]},
+        "generic": {
+            "kind": "webhook",
+            "mapping": "shopify",
+            "webhook_secret": GENERIC,
+            "dedupe_header": "X-Delivery-Id",
         },
-        http={"host": "127.0.0.1", "port": 0, "max_body_bytes": 64 * 1024, "api_token": "tok"},
-    )
-    hub = Hub(load_config(config))
-    await hub.start(connectors=False)
-    server = TestServer(make_app(hub))
-    await server.start_server()
-    client = httpx.AsyncClient(base_url=str(server.make_url("")), headers={"Authorization": "Bearer tok"})
-    try:
-        yield hub, client
-    finally:
-        await client.aclose()
-        await server.close()
-        await hub.stop()
+        "inbox": {"kind": "files", "path": str(tmp_path / "inbox"), "mapping": "shopify"},
+    }
+    async with hub_running(tmp_path, connectors, http={"max_body_bytes": 64 * 1024}, run_connectors=False) as served:
+        yield served
 
 
 async def wait_order(client: httpx.AsyncClient, order_id: str, revision: int = 1) -> dict[str, Any]:
