@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -25,7 +24,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 import yaml
 
@@ -34,6 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.helpers import free_port, synthetic_order  # noqa: E402
 from tests.services.kafka import start_broker, stop_broker  # noqa: E402
+
+from bench._process import stop, wait_ready  # noqa: E402
 
 SECRET = "bench-secret"
 DURATION = float(os.environ.get("BENCH_SECONDS", "8"))
@@ -73,24 +73,11 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}")
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise SystemExit(f"server at {url} not ready after {timeout}s")
-
-
 @contextmanager
 def server(kind: str, workdir: Path, bus: dict[str, Any] | None = None) -> Iterator[tuple[int, str]]:
     port = free_port()
-    logfile = (workdir / f"{kind}.log").open("ab")
+    log_path = workdir / f"{kind}.log"
+    logfile = log_path.open("ab")
     if kind == "bare":
         cmd = [sys.executable, "-m", "bench.bare_server", str(port)]
         ready = f"http://127.0.0.1:{port}/healthz"
@@ -114,14 +101,10 @@ def server(kind: str, workdir: Path, bus: dict[str, Any] | None = None) -> Itera
         ready = f"http://127.0.0.1:{port}/readyz"
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=logfile, stderr=subprocess.STDOUT)
     try:
-        wait_ready(ready, proc)
+        wait_ready(ready, proc, log_path)
         yield proc.pid, f"http://127.0.0.1:{port}"
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 def wrk(url: str, requests: Path, seconds: float | None) -> dict[str, float]:

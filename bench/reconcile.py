@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -49,6 +48,7 @@ from tests.fakes import shopify as shopify_fake  # noqa: E402
 from tests.fakes import woocommerce as woo_fake  # noqa: E402
 from tests.helpers import free_port  # noqa: E402
 
+from bench._process import stop, wait_ready  # noqa: E402
 from bench.cart_fakes import MAGENTO_TIME, PLATFORMS, START_FROM, corpus_dir  # noqa: E402
 from orderhub.connectors._shopify_orders import ORDERS_QUERY  # noqa: E402
 
@@ -257,20 +257,6 @@ def counts(db: Path, connector: str) -> tuple[int, int]:
     return int(raw), int(orders)
 
 
-def wait_ready(url: str, proc: subprocess.Popen[bytes], daemon_log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"orderhub exited with {proc.returncode}; see {daemon_log}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.02)
-    raise SystemExit(f"orderhub not ready after {timeout}s; see {daemon_log}")
-
-
 @dataclass
 class Daemon:
     pulled_per_s: float
@@ -295,7 +281,7 @@ def measure_daemon(platform: str, url: str, workdir: Path) -> Daemon:
     with daemon_log.open("ab") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     try:
-        wait_ready(f"http://127.0.0.1:{port}", proc, daemon_log)
+        wait_ready(f"http://127.0.0.1:{port}/readyz", proc, daemon_log)
         start, cpu0 = time.monotonic(), cpu_seconds(proc.pid)
         log(f"{platform}: daemon ready, {counts(db, platform)[0]} orders already pulled")
         pulled_at: float | None = None
@@ -315,12 +301,7 @@ def measure_daemon(platform: str, url: str, workdir: Path) -> Daemon:
         assert pulled_at is not None
         return Daemon(ORDERS / (pulled_at - start), ORDERS / (now - start), cpu / ORDERS * 1e6)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+        stop(proc)
 
 
 def table(rows: list[tuple[str, Bare, Daemon]]) -> str:
