@@ -176,16 +176,6 @@ def _chunks(batch: MappedBatch) -> list[Chunk]:
     return chunks
 
 
-async def normalize_batch(
-    messages: Sequence[Message],
-    store: Store,
-    resolve: Resolver,
-    mapper: MappingPool | None = None,
-    partner_of: PartnerOf | None = None,
-) -> BatchResult:
-    return await store_batch(await map_batch(messages, store, resolve, mapper, partner_of), store)
-
-
 async def run_normalize(
     bus: Bus,
     store: Store,
